@@ -1,0 +1,71 @@
+package dev.qload.core.error;
+
+/**
+ * The closed set of things that can go wrong, each with a stable id. Ids appear in messages as
+ * {@code [qload/HeaderTooSmall]}; scripts and users may match on them, so they never change.
+ * The safetensors ids mirror the reference reader's {@code SafeTensorError} variants
+ * (spec/FORMATS.md §1.3) where one exists.
+ */
+public enum ErrorId {
+    // safetensors, one per validation rule
+    HEADER_TOO_SMALL("HeaderTooSmall"),
+    HEADER_TOO_LARGE("HeaderTooLarge"),
+    INVALID_HEADER_LENGTH("InvalidHeaderLength"),
+    INVALID_HEADER_UTF8("InvalidHeaderUtf8"),
+    INVALID_HEADER_JSON("InvalidHeaderJson"),
+    DUPLICATE_KEY("DuplicateKey"),
+    UNKNOWN_DTYPE("UnknownDtype"),
+    INVALID_SHAPE("InvalidShape"),
+    INVALID_OFFSET("InvalidOffset"),
+    VALIDATION_OVERFLOW("ValidationOverflow"),
+    MISALIGNED_SLICE("MisalignedSlice"),
+    TENSOR_INVALID_INFO("TensorInvalidInfo"),
+    METADATA_INCOMPLETE_BUFFER("MetadataIncompleteBuffer"),
+    TENSOR_NOT_FOUND("TensorNotFound"),
+    FILE_UNREADABLE("FileUnreadable"),
+
+    // checkpoint directory and index
+    CHECKPOINT_NOT_FOUND("CheckpointNotFound"),
+    NO_WEIGHTS_FOUND("NoWeightsFound"),
+    INVALID_INDEX("InvalidIndex"),
+    SHARD_OUTSIDE_CHECKPOINT("ShardOutsideCheckpoint"),
+    INDEXED_TENSOR_MISSING("IndexedTensorMissing"),
+    TENSOR_IN_TWO_SHARDS("TensorInTwoShards"),
+
+    // config.json
+    CONFIG_INVALID("ConfigInvalid"),
+    CONFIG_MISSING_KEY("ConfigMissingKey"),
+    CONFIG_WRONG_TYPE("ConfigWrongType"),
+
+    // plugins
+    UNKNOWN_QUANTIZER("UnknownQuantizer"),
+    UNKNOWN_ARCHITECTURE("UnknownArchitecture"),
+    DUPLICATE_PROVIDER("DuplicateProvider"),
+    NOT_SUPPORTED("NotSupported"),
+
+    // the load plan and its execution
+    MISSING_KEY("MissingKey"),
+    TENSOR_SHAPE_MISMATCH("TensorShapeMismatch"),
+    TENSOR_DTYPE_MISMATCH("TensorDtypeMismatch"),
+    MEMORY_BUDGET_EXCEEDED("MemoryBudgetExceeded"),
+    ALLOCATED_ON_META("AllocatedOnMeta"),
+    TENSOR_LEFT_ON_META("TensorLeftOnMeta"),
+    MATERIALIZE_FAILED("MaterializeFailed"),
+    MODEL_CLOSED("ModelClosed");
+
+    private final String id;
+
+    ErrorId(String id) {
+        this.id = id;
+    }
+
+    /** The stable text id, e.g. {@code qload/HeaderTooSmall}. */
+    public String id() {
+        return "qload/" + id;
+    }
+
+    @Override
+    public String toString() {
+        return id();
+    }
+}

@@ -1,0 +1,94 @@
+package dev.qload.core.load;
+
+import dev.qload.core.config.Json;
+import dev.qload.core.config.ModelConfig;
+import dev.qload.core.tensor.DType;
+import java.util.Map;
+import java.util.Objects;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * How to load. Defaults mirror transformers' {@code from_pretrained}: dtype "auto" (the
+ * checkpoint's own), the quantization the checkpoint declares, and missing weights are an error
+ * (transformers would initialise them randomly and warn; {@link Builder#allowMissing} does that).
+ *
+ * @param dtype              target dtype of floating parameters, or null for the checkpoint's own
+ * @param quantizeMethod     quantize a dense checkpoint on load with this quant_method, or null
+ * @param quantizeFields     that quantizer's config fields (HF names), may be empty
+ * @param threads            worker threads for the materialize phase
+ * @param memoryBudgetBytes  refuse, before allocating, a load whose private memory exceeds this
+ * @param allowMissing       initialise missing parameters randomly (with a warning) instead of failing
+ * @param residency          whether matching weights stay mapped or are copied
+ */
+public record LoadOptions(DType dtype, String quantizeMethod, ModelConfig quantizeFields, int threads,
+                          long memoryBudgetBytes, boolean allowMissing, Residency residency, ProgressListener progress) {
+
+    public LoadOptions {
+        if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        if (memoryBudgetBytes < 0) throw new IllegalArgumentException("memory budget must not be negative");
+        Objects.requireNonNull(residency);
+        Objects.requireNonNull(progress);
+        if (quantizeFields == null) quantizeFields = ModelConfig.of(Json.STRICT.createObjectNode());
+    }
+
+    public static LoadOptions defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static final class Builder {
+        private DType dtype;
+        private String quantizeMethod;
+        private ModelConfig quantizeFields;
+        private int threads = Runtime.getRuntime().availableProcessors();
+        private long memoryBudgetBytes = Long.MAX_VALUE;
+        private boolean allowMissing;
+        private Residency residency = Residency.MAPPED;
+        private ProgressListener progress = ProgressListener.NONE;
+
+        public Builder dtype(DType dtype) {
+            this.dtype = dtype;
+            return this;
+        }
+
+        /** Quantize on load with {@code method}; {@code fields} are its config in HF's names. */
+        public Builder quantize(String method, Map<String, ?> fields) {
+            this.quantizeMethod = method;
+            ObjectNode node = Json.STRICT.valueToTree(fields);
+            this.quantizeFields = ModelConfig.of(node);
+            return this;
+        }
+
+        public Builder threads(int threads) {
+            this.threads = threads;
+            return this;
+        }
+
+        public Builder memoryBudgetBytes(long bytes) {
+            this.memoryBudgetBytes = bytes;
+            return this;
+        }
+
+        public Builder allowMissing(boolean allow) {
+            this.allowMissing = allow;
+            return this;
+        }
+
+        public Builder residency(Residency residency) {
+            this.residency = residency;
+            return this;
+        }
+
+        public Builder progress(ProgressListener listener) {
+            this.progress = listener;
+            return this;
+        }
+
+        public LoadOptions build() {
+            return new LoadOptions(dtype, quantizeMethod, quantizeFields, threads, memoryBudgetBytes, allowMissing, residency, progress);
+        }
+    }
+}

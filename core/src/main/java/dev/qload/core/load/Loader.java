@@ -1,0 +1,217 @@
+package dev.qload.core.load;
+
+import dev.qload.core.checkpoint.Checkpoint;
+import dev.qload.core.checkpoint.CheckpointTensor;
+import dev.qload.core.config.ModelConfig;
+import dev.qload.core.error.ConfigException;
+import dev.qload.core.error.ErrorId;
+import dev.qload.core.error.LoadException;
+import dev.qload.core.error.Problem;
+import dev.qload.core.module.Module;
+import dev.qload.core.module.NamedSlot;
+import dev.qload.core.module.TensorKind;
+import dev.qload.core.nn.RandomInit;
+import dev.qload.core.plugin.Plugins;
+import dev.qload.core.spi.ArchitectureProvider;
+import dev.qload.core.spi.QuantizationConfig;
+import dev.qload.core.spi.Quantizer;
+import dev.qload.core.tensor.DType;
+import dev.qload.core.tensor.MetaDevice;
+import dev.qload.core.tensor.OffHeap;
+import dev.qload.core.tensor.Tensor;
+import jakarta.inject.Inject;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The load pipeline: open → build on META → quantize on META → plan → materialize → finish.
+ * See DESIGN.md "The load, step by step". Every step that can fail on bad input does so before
+ * the step that allocates, and a failure anywhere releases every mapping and allocation.
+ */
+public final class Loader {
+    private static final Logger LOG = LoggerFactory.getLogger(Loader.class);
+
+    private final Plugins plugins;
+
+    @Inject
+    public Loader(Plugins plugins) {
+        this.plugins = plugins;
+    }
+
+    public LoadedModel load(Path directory, LoadOptions options) {
+        long start = System.nanoTime();
+        List<Phase> phases = new ArrayList<>();
+        long liveBefore = OffHeap.liveBytes();
+        OffHeap.resetPeak();
+
+        Checkpoint checkpoint = timed(phases, start, "open", () -> Checkpoint.open(directory));
+        Arena arena = null;
+        try {
+            ModelConfig config = readConfig(checkpoint);
+            ArchitectureProvider architecture = plugins.architectureFor(config);
+            DType dtype = resolveDtype(options, config, checkpoint);
+            QuantizationConfig quantization = resolveQuantization(options, config);
+            Quantizer quantizer = quantization == null ? null : plugins.quantizer(quantization.method()).create(quantization);
+
+            Module root = timed(phases, start, "build_meta", () -> MetaDevice.withMetaDevice(() -> architecture.build(config, dtype)));
+            requireAllMeta(root, "architecture '" + architecture.name() + "'");
+            if (quantizer != null) {
+                timed(phases, start, "quantize_meta", () -> {
+                    MetaDevice.withMetaDevice(() -> quantizer.replaceWithQuantized(root, quantization));
+                    return null;
+                });
+                requireAllMeta(root, "quantizer '" + quantizer.name() + "'");
+            }
+
+            LoadPlan plan = timed(phases, start, "plan", () -> new LoadPlanner(root, checkpoint,
+                    architecture.keyRenames(config), architecture.tiedWeights(config), quantizer, options).plan());
+            plan.warnings().forEach(w -> LOG.warn("{}", w));
+
+            Arena modelArena = Arena.ofShared();
+            arena = modelArena;
+            Materializer materializer = new Materializer(options, modelArena, start);
+            timed(phases, start, "materialize", () -> {
+                materializer.run(plan);
+                return null;
+            });
+            timed(phases, start, "finish", () -> {
+                finish(root, plan, modelArena);
+                if (quantizer != null) quantizer.afterLoad(root);
+                return null;
+            });
+
+            boolean anyMapped = plan.mappedBytes() > 0;
+            if (!anyMapped) checkpoint.close();
+            long allocated = plan.allocationBytes();
+            LoadReport report = report(directory, architecture, quantizer, dtype, options, phases, System.nanoTime() - start,
+                    checkpoint, root, plan, materializer.spans(), liveBefore);
+            return new LoadedModel(root, config, quantizer, report, modelArena, allocated, anyMapped ? checkpoint : null);
+        } catch (RuntimeException | Error e) {
+            if (arena != null) arena.close();
+            checkpoint.close();
+            throw e;
+        }
+    }
+
+    private static ModelConfig readConfig(Checkpoint checkpoint) {
+        Path file = checkpoint.configFile();
+        if (!Files.isRegularFile(file)) {
+            throw new ConfigException(Problem.inFile(ErrorId.CONFIG_INVALID, "the checkpoint has no config.json", checkpoint.directory(), null, -1));
+        }
+        return ModelConfig.read(file);
+    }
+
+    /**
+     * transformers' {@code dtype="auto"}: {@code config.dtype} (or the older {@code torch_dtype}),
+     * else the first floating tensor of the checkpoint (spec/HF-LOADING.md §1.4).
+     */
+    static DType resolveDtype(LoadOptions options, ModelConfig config, Checkpoint checkpoint) {
+        if (options.dtype() != null) return options.dtype();
+        for (String key : List.of("dtype", "torch_dtype")) {
+            if (config.has(key)) {
+                String name = config.string(key);
+                if (name.equals("auto")) continue;
+                return DType.fromTorchName(name).orElseThrow(() -> new ConfigException(Problem.inFile(ErrorId.CONFIG_WRONG_TYPE,
+                        "'" + key + "' is '" + name + "', not a floating dtype (float32, float16, bfloat16)", config.source(), null, -1)));
+            }
+        }
+        for (CheckpointTensor t : checkpoint.tensors().values()) if (t.info().dtype().isConvertibleFloat()) return t.info().dtype();
+        return DType.F32;
+    }
+
+    private static QuantizationConfig resolveQuantization(LoadOptions options, ModelConfig config) {
+        ModelConfig declared = config.object("quantization_config").orElse(null);
+        if (declared != null) {
+            String method = declared.string("quant_method");
+            if (options.quantizeMethod() != null && !options.quantizeMethod().equals(method)) {
+                throw new ConfigException(Problem.inFile(ErrorId.CONFIG_INVALID, "the checkpoint is already quantized with '" + method
+                        + "'; it cannot be quantized again with '" + options.quantizeMethod() + "'", config.source(), null, -1));
+            }
+            return new QuantizationConfig(method, declared, true);
+        }
+        if (options.quantizeMethod() == null) return null;
+        return new QuantizationConfig(options.quantizeMethod(), options.quantizeFields(), false);
+    }
+
+    /** Neither building nor replacing may allocate: anything off META here is a broken provider. */
+    private static void requireAllMeta(Module root, String who) {
+        List<Problem> problems = new ArrayList<>();
+        for (NamedSlot ns : root.namedSlots()) {
+            if (!ns.slot().get().isMeta()) {
+                problems.add(Problem.of(ErrorId.ALLOCATED_ON_META, who + " allocated '" + ns.path() + "' (" + ns.slot().owner().typeName()
+                        + ") inside the meta scope; create tensors with Tensor.empty so they stay on META"));
+            }
+        }
+        if (!problems.isEmpty()) throw new LoadException(problems);
+    }
+
+    /** Ties, recomputed buffers, allowed random fills; then proves nothing is left on META. */
+    private static void finish(Module root, LoadPlan plan, Arena arena) {
+        for (LoadPlan.Tie tie : plan.ties()) tie.target().slot().set(tie.source().slot().get());
+        for (NamedSlot ns : plan.initialized()) {
+            Tensor meta = ns.slot().get();
+            Tensor t = Tensor.allocate(meta.shape(), meta.dtype(), arena);
+            ns.slot().initializer().initialize(t);
+            ns.slot().set(t);
+        }
+        for (NamedSlot ns : plan.randomized()) {
+            Tensor meta = ns.slot().get();
+            Tensor t = Tensor.allocate(meta.shape(), meta.dtype(), arena);
+            if (meta.dtype().isConvertibleFloat()) RandomInit.normal(t, 0.02); // transformers' initializer_range default
+            ns.slot().set(t);
+        }
+        List<Problem> left = new ArrayList<>();
+        for (NamedSlot ns : root.namedSlots()) {
+            if (ns.slot().get().isMeta()) {
+                left.add(Problem.of(ErrorId.TENSOR_LEFT_ON_META, "'" + ns.path() + "' (" + kindName(ns.slot().kind()) + " of "
+                        + ns.slot().owner().typeName() + ") is still on META after loading: it has no data"));
+            }
+        }
+        if (!left.isEmpty()) throw new LoadException(left);
+    }
+
+    private static String kindName(TensorKind kind) {
+        return switch (kind) {
+            case PARAMETER -> "parameter";
+            case PERSISTENT_BUFFER -> "persistent buffer";
+            case NON_PERSISTENT_BUFFER -> "non-persistent buffer";
+        };
+    }
+
+    private LoadReport report(Path directory, ArchitectureProvider architecture, Quantizer quantizer, DType dtype, LoadOptions options,
+                              List<Phase> phases, long totalNanos, Checkpoint checkpoint, Module root, LoadPlan plan,
+                              List<TaskSpan> spans, long liveBefore) {
+        Set<Tensor> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
+        long modelBytes = 0, parameters = 0;
+        for (NamedSlot ns : root.namedSlots()) {
+            Tensor t = ns.slot().get();
+            if (!distinct.add(t)) continue;
+            modelBytes += t.byteSize();
+            if (ns.slot().kind() == TensorKind.PARAMETER) parameters += t.elementCount();
+        }
+        long bytesRead = plan.sourceBytes() - plan.mappedBytes();
+        return new LoadReport(directory.toString(), architecture.name() + " (" + String.join(", ", root.typeName()) + ")",
+                quantizer == null ? "none" : quantizer.name(), dtype.name(), List.copyOf(phases), totalNanos, options.threads(),
+                checkpoint.files().size(), checkpoint.tensors().size(), parameters, bytesRead, plan.mappedBytes(), plan.allocationBytes(),
+                Math.max(0, OffHeap.peakBytes() - liveBefore), modelBytes, plan.missingKeys(), plan.unexpectedKeys(), plan.mismatchedKeys(),
+                plan.initialized().stream().map(NamedSlot::path).toList(), plan.warnings(), spans);
+    }
+
+    private static <T> T timed(List<Phase> phases, long loadStart, String name, Supplier<T> step) {
+        long s = System.nanoTime();
+        try {
+            return step.get();
+        } finally {
+            phases.add(new Phase(name, s - loadStart, System.nanoTime() - s));
+        }
+    }
+}

@@ -1,0 +1,179 @@
+package dev.qload.core.load;
+
+import dev.qload.core.checkpoint.CheckpointTensor;
+import dev.qload.core.error.ErrorId;
+import dev.qload.core.error.LoadException;
+import dev.qload.core.error.Problem;
+import dev.qload.core.module.NamedSlot;
+import dev.qload.core.tensor.DTypeConverter;
+import dev.qload.core.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Gives every planned target its storage, once, in parallel. Zero-copy targets become views of the
+ * mapping; the others get one allocation each (made in parallel, since the allocator zeroes), then
+ * copy, conversion and quantization work runs in chunks ordered by file offset, so the threads
+ * sweep the files front to back. Slots are only set once every task succeeded: a failed load
+ * leaves no half-filled model behind.
+ */
+final class Materializer {
+    /** Work unit for copies and conversions: big enough to amortise a task, small enough to balance. */
+    static final long CHUNK_BYTES = 4L << 20;
+    private static final int MAX_SPANS = 20_000;
+
+    private final LoadOptions options;
+    private final Arena arena;
+    private final long loadStart;
+    private final AtomicLong bytesDone = new AtomicLong();
+    private final ConcurrentLinkedQueue<TaskSpan> spans = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger spanCount = new AtomicInteger();
+
+    Materializer(LoadOptions options, Arena arena, long loadStart) {
+        this.options = options;
+        this.arena = arena;
+        this.loadStart = loadStart;
+    }
+
+    List<TaskSpan> spans() {
+        return new ArrayList<>(spans);
+    }
+
+    void run(LoadPlan plan) {
+        AtomicInteger threadNumber = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(options.threads(), r -> {
+            Thread t = new Thread(r, "qload-load-" + threadNumber.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            Map<NamedSlot, Tensor> results = allocate(plan, pool);
+            long total = plan.sourceBytes() - plan.mappedBytes();
+            List<Callable<Void>> work = new ArrayList<>();
+            for (PlannedLoad load : plan.loads()) {
+                switch (load) {
+                    case PlannedLoad.Fill f when f.kind() == PlannedLoad.FillKind.ZERO_COPY -> results.put(f.target(), f.source().view());
+                    case PlannedLoad.Fill f -> addChunks(work, f, results.get(f.target()), total);
+                    case PlannedLoad.Quantize q -> work.add(() -> {
+                        Map<String, Tensor> targets = new LinkedHashMap<>();
+                        for (NamedSlot ns : q.targets()) targets.put(ns.slot().name(), results.get(ns));
+                        timed(q.source(), "quantize " + q.source().name(), () -> q.kernel().quantize(q.source().view(), targets));
+                        options.progress().progress(bytesDone.addAndGet(q.source().info().byteLength()), total);
+                        return null;
+                    });
+                }
+            }
+            runAll(pool, work);
+            results.forEach((slot, tensor) -> slot.slot().set(tensor));
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private Map<NamedSlot, Tensor> allocate(LoadPlan plan, ExecutorService pool) {
+        List<NamedSlot> needed = new ArrayList<>();
+        for (PlannedLoad load : plan.loads()) {
+            switch (load) {
+                case PlannedLoad.Fill f when f.kind() != PlannedLoad.FillKind.ZERO_COPY -> needed.add(f.target());
+                case PlannedLoad.Quantize q -> needed.addAll(q.targets());
+                default -> { }
+            }
+        }
+        Map<NamedSlot, Tensor> results = new java.util.concurrent.ConcurrentHashMap<>();
+        List<Callable<Void>> tasks = new ArrayList<>();
+        for (NamedSlot ns : needed) {
+            tasks.add(() -> {
+                Tensor meta = ns.slot().get();
+                results.put(ns, Tensor.allocate(meta.shape(), meta.dtype(), arena));
+                return null;
+            });
+        }
+        runAll(pool, tasks);
+        return new LinkedHashMap<>(results);
+    }
+
+    private void addChunks(List<Callable<Void>> work, PlannedLoad.Fill fill, Tensor target, long total) {
+        CheckpointTensor src = fill.source();
+        MemorySegment from = src.file().bytes(src.info());
+        MemorySegment to = target.data();
+        if (fill.kind() == PlannedLoad.FillKind.COPY) {
+            long length = from.byteSize();
+            for (long at = 0; at < length || at == 0; at += CHUNK_BYTES) {
+                long start = at, n = Math.min(CHUNK_BYTES, length - at);
+                work.add(() -> {
+                    timed(src, "copy " + src.name(), () -> MemorySegment.copy(from, start, to, start, n));
+                    options.progress().progress(bytesDone.addAndGet(n), total);
+                    return null;
+                });
+                if (length == 0) break;
+            }
+            return;
+        }
+        long elements = target.elementCount();
+        long widest = Math.max(src.info().dtype().bits(), target.dtype().bits()) / 8;
+        long perChunk = Math.max(1, CHUNK_BYTES / widest);
+        long srcWidth = src.info().dtype().bits() / 8;
+        for (long first = 0; first < elements; first += perChunk) {
+            long start = first, n = Math.min(perChunk, elements - first);
+            work.add(() -> {
+                timed(src, "convert " + src.name(), () -> DTypeConverter.convert(from, src.info().dtype(), to, target.dtype(), start, n));
+                options.progress().progress(bytesDone.addAndGet(n * srcWidth), total);
+                return null;
+            });
+        }
+    }
+
+    private void timed(CheckpointTensor src, String name, Runnable body) {
+        long start = System.nanoTime();
+        try {
+            body.run();
+        } catch (InternalError e) {
+            // A mapped file truncated or changed after it was validated faults on access (SIGBUS).
+            throw new LoadException(Problem.inFile(ErrorId.MATERIALIZE_FAILED, "the file changed or vanished while loading: " + e.getMessage(),
+                    src.file().path(), src.name(), src.fileOffset()), e);
+        }
+        if (spanCount.incrementAndGet() <= MAX_SPANS) {
+            spans.add(new TaskSpan(name, Thread.currentThread().getName(), start - loadStart, System.nanoTime() - start));
+        }
+    }
+
+    /** Runs every task; collects every failure into one exception. */
+    private static void runAll(ExecutorService pool, List<Callable<Void>> tasks) {
+        if (tasks.isEmpty()) return;
+        List<Future<Void>> futures;
+        try {
+            futures = pool.invokeAll(tasks);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LoadException(Problem.of(ErrorId.MATERIALIZE_FAILED, "interrupted while loading"), e);
+        }
+        List<Problem> problems = new ArrayList<>();
+        Throwable first = null;
+        for (Future<Void> f : futures) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (first == null) first = cause;
+                if (cause instanceof dev.qload.core.error.QLoadException q) problems.addAll(q.problems());
+                else problems.add(Problem.of(ErrorId.MATERIALIZE_FAILED, cause.toString()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                problems.add(Problem.of(ErrorId.MATERIALIZE_FAILED, "interrupted while loading"));
+            }
+        }
+        if (!problems.isEmpty()) throw new LoadException(problems.subList(0, Math.min(problems.size(), 50)), first);
+    }
+}

@@ -1,0 +1,21 @@
+package dev.qload.core.spi;
+
+import java.util.List;
+
+/** What the loader does with one checkpoint tensor, as decided by the quantizer. */
+public sealed interface TensorAction {
+    /** Load it into the model tensor of the same name (zero-copy, copy or dtype conversion). */
+    TensorAction COPY = new Copy();
+
+    record Copy() implements TensorAction {}
+
+    /**
+     * Quantize it into the owner module's slots named in {@code targets} (local names such as
+     * {@code weight}, {@code weight.absmax}-style slots of the replaced module).
+     */
+    record Quantize(List<String> targets, QuantizeKernel kernel) implements TensorAction {
+        public Quantize {
+            targets = List.copyOf(targets);
+        }
+    }
+}
