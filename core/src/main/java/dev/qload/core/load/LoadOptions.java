@@ -19,15 +19,18 @@ import tools.jackson.databind.node.ObjectNode;
  * @param memoryBudgetBytes  refuse, before allocating, a load whose private memory exceeds this
  * @param allowMissing       initialise missing parameters randomly (with a warning) instead of failing
  * @param residency          whether matching weights stay mapped or are copied
+ * @param initMode           META (default) or the EAGER baseline
  */
 public record LoadOptions(DType dtype, String quantizeMethod, ModelConfig quantizeFields, int threads,
-                          long memoryBudgetBytes, boolean allowMissing, Residency residency, ProgressListener progress) {
+                          long memoryBudgetBytes, boolean allowMissing, Residency residency, ProgressListener progress,
+                          InitMode initMode) {
 
     public LoadOptions {
         if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         if (memoryBudgetBytes < 0) throw new IllegalArgumentException("memory budget must not be negative");
         Objects.requireNonNull(residency);
         Objects.requireNonNull(progress);
+        Objects.requireNonNull(initMode);
         if (quantizeFields == null) quantizeFields = ModelConfig.of(Json.STRICT.createObjectNode());
     }
 
@@ -48,6 +51,7 @@ public record LoadOptions(DType dtype, String quantizeMethod, ModelConfig quanti
         private boolean allowMissing;
         private Residency residency = Residency.MAPPED;
         private ProgressListener progress = ProgressListener.NONE;
+        private InitMode initMode = InitMode.META;
 
         public Builder dtype(DType dtype) {
             this.dtype = dtype;
@@ -87,8 +91,13 @@ public record LoadOptions(DType dtype, String quantizeMethod, ModelConfig quanti
             return this;
         }
 
+        public Builder initMode(InitMode mode) {
+            this.initMode = mode;
+            return this;
+        }
+
         public LoadOptions build() {
-            return new LoadOptions(dtype, quantizeMethod, quantizeFields, threads, memoryBudgetBytes, allowMissing, residency, progress);
+            return new LoadOptions(dtype, quantizeMethod, quantizeFields, threads, memoryBudgetBytes, allowMissing, residency, progress, initMode);
         }
     }
 }

@@ -16,6 +16,7 @@ import dev.qload.core.spi.ArchitectureProvider;
 import dev.qload.core.spi.QuantizationConfig;
 import dev.qload.core.spi.Quantizer;
 import dev.qload.core.tensor.DType;
+import dev.qload.core.tensor.Device;
 import dev.qload.core.tensor.MetaDevice;
 import dev.qload.core.tensor.OffHeap;
 import dev.qload.core.tensor.Tensor;
@@ -62,14 +63,20 @@ public final class Loader {
             QuantizationConfig quantization = resolveQuantization(options, config);
             Quantizer quantizer = quantization == null ? null : plugins.quantizer(quantization.method()).create(quantization);
 
-            Module root = timed(phases, start, "build_meta", () -> MetaDevice.withMetaDevice(() -> architecture.build(config, dtype)));
-            requireAllMeta(root, "architecture '" + architecture.name() + "'");
+            boolean meta = options.initMode() == InitMode.META;
+            Device device = meta ? Device.META : Device.CPU;
+            Module root = timed(phases, start, meta ? "build_meta" : "build_eager",
+                    () -> MetaDevice.withDevice(device, () -> architecture.build(config, dtype)));
+            if (meta) requireAllMeta(root, "architecture '" + architecture.name() + "'");
             if (quantizer != null) {
-                timed(phases, start, "quantize_meta", () -> {
-                    MetaDevice.withMetaDevice(() -> quantizer.replaceWithQuantized(root, quantization));
+                timed(phases, start, meta ? "quantize_meta" : "quantize_eager", () -> {
+                    MetaDevice.withDevice(device, () -> {
+                        quantizer.replaceWithQuantized(root, quantization);
+                        return null;
+                    });
                     return null;
                 });
-                requireAllMeta(root, "quantizer '" + quantizer.name() + "'");
+                if (meta) requireAllMeta(root, "quantizer '" + quantizer.name() + "'");
             }
 
             LoadPlan plan = timed(phases, start, "plan", () -> new LoadPlanner(root, checkpoint,

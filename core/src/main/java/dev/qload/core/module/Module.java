@@ -86,6 +86,20 @@ public class Module {
     }
 
     /**
+     * The slot at a full dotted path ({@code model.norm.weight}), or null. Local names may contain
+     * dots ({@code weight.absmax}), so every split point is tried, deepest module first.
+     */
+    public final TensorSlot slotAt(String path) {
+        for (int dot = path.lastIndexOf('.'); dot >= 0; dot = path.lastIndexOf('.', dot - 1)) {
+            Module owner = find(path.substring(0, dot));
+            TensorSlot s = owner == null ? null : owner.slots.get(path.substring(dot + 1));
+            if (s != null) return s;
+            if (dot == 0) break;
+        }
+        return slots.get(path);
+    }
+
+    /**
      * Swaps the module at {@code path} for {@code replacement} and returns the old one. This is how
      * a quantizer turns a {@code Linear} into its quantized twin, on META, before any weight lands.
      */
