@@ -33,7 +33,15 @@ public final class CheckpointWriter {
         long currentBytes = 0;
         for (var e : stateDict.entrySet()) {
             long size = e.getValue().byteSize();
-            if (!current.isEmpty() && currentBytes + size > maxShardBytes) {
+            if (size > maxShardBytes) {
+                // As huggingface_hub does: alone, in a shard of its own, appended now; the current
+                // shard stays open for the tensors that follow.
+                Map<String, Tensor> alone = new LinkedHashMap<>();
+                alone.put(e.getKey(), e.getValue());
+                shards.add(alone);
+                continue;
+            }
+            if (currentBytes + size > maxShardBytes) {
                 shards.add(current);
                 current = new LinkedHashMap<>();
                 currentBytes = 0;
@@ -53,7 +61,9 @@ public final class CheckpointWriter {
             return List.of(file);
         }
         List<Path> written = new ArrayList<>();
-        Map<String, String> weightMap = new TreeMap<>();
+        // Python's sort_keys orders str by code point; String.compareTo orders UTF-16 code units,
+        // which differs once a supplementary character meets one in U+E000..U+FFFF.
+        Map<String, String> weightMap = new TreeMap<>(CheckpointWriter::compareCodePoints);
         long totalSize = 0;
         for (int i = 0; i < shards.size(); i++) {
             String name = String.format("model-%05d-of-%05d.safetensors", i + 1, shards.size());
@@ -82,6 +92,17 @@ public final class CheckpointWriter {
             sb.append(i++ == 0 ? "\n" : ",\n").append("    ").append(quote(e.getKey())).append(": ").append(quote(e.getValue()));
         }
         return sb.append(sortedWeightMap.isEmpty() ? "}\n}\n" : "\n  }\n}\n").toString();
+    }
+
+    private static int compareCodePoints(String a, String b) {
+        int i = 0, j = 0;
+        while (i < a.length() && j < b.length()) {
+            int ca = a.codePointAt(i), cb = b.codePointAt(j);
+            if (ca != cb) return Integer.compare(ca, cb);
+            i += Character.charCount(ca);
+            j += Character.charCount(cb);
+        }
+        return Boolean.compare(i < a.length(), j < b.length());
     }
 
     /** Python's {@code json.dumps} string form with {@code ensure_ascii=True}. */

@@ -111,6 +111,7 @@ public final class SafetensorsHeaderParser {
     }
 
     private void readMetadata(JsonParser p, Map<String, String> metadata) {
+        if (p.currentToken() == JsonToken.VALUE_NULL) return; // the reference reader's Option<HashMap>: null means none
         if (p.currentToken() != JsonToken.START_OBJECT) throw jsonError("__metadata__ must be an object of strings", p);
         while (p.nextToken() == JsonToken.PROPERTY_NAME) {
             String key = p.currentName();
