@@ -42,6 +42,8 @@ public enum ErrorId {
     UNKNOWN_ARCHITECTURE("UnknownArchitecture"),
     DUPLICATE_PROVIDER("DuplicateProvider"),
     NOT_SUPPORTED("NotSupported"),
+    /** A plugin broke the SPI's contract (returned no action, named a tensor its module lacks, ...). */
+    PLUGIN_CONTRACT("PluginContractViolation"),
 
     // the load plan and its execution
     MISSING_KEY("MissingKey"),

@@ -63,6 +63,7 @@ public final class LoadPlanner {
         List<String> unexpected = new ArrayList<>();
         List<MismatchedKey> mismatched = new ArrayList<>();
         Map<String, String> filledBy = new LinkedHashMap<>();
+        Set<String> rejected = new HashSet<>(); // in the checkpoint but unusable: reported as mismatched, not as missing
         long allocation = 0, mapped = 0, source = 0;
 
         for (CheckpointTensor ct : checkpoint.tensors().values()) {
@@ -77,6 +78,11 @@ public final class LoadPlanner {
             TensorAction action = quantizer != null && owner != null
                     ? quantizer.planTensor(key, ct.info(), owner, ownerPath.isEmpty() ? key : key.substring(ownerPath.length() + 1))
                     : TensorAction.COPY;
+            if (action == null) {
+                problems.add(Problem.inFile(ErrorId.PLUGIN_CONTRACT, "quantizer '" + quantizer.name() + "' returned no action for this tensor",
+                        ct.file().path(), ct.name(), ct.fileOffset()));
+                continue;
+            }
             switch (action) {
                 case TensorAction.Copy c -> {
                     if (target == null) {
@@ -86,12 +92,14 @@ public final class LoadPlanner {
                     Tensor model = target.slot().get();
                     if (!model.shape().equals(ct.info().shape())) {
                         mismatched.add(new MismatchedKey(key, ct.info().shape(), model.shape()));
+                        rejected.add(key);
                         problems.add(Problem.inFile(ErrorId.TENSOR_SHAPE_MISMATCH, "checkpoint shape " + ct.info().shape() + " " + ct.info().dtype()
                                 + " but the model's " + target.slot().owner().typeName() + " expects " + model.shape(), ct.file().path(), ct.name(), ct.fileOffset()));
                         continue;
                     }
                     PlannedLoad.FillKind kind = fillKind(ct.info().dtype(), model.dtype());
                     if (kind == null) {
+                        rejected.add(key);
                         problems.add(Problem.inFile(ErrorId.TENSOR_DTYPE_MISMATCH, "checkpoint dtype " + ct.info().dtype() + " cannot become the model's "
                                 + model.dtype() + " (only float formats convert)", ct.file().path(), ct.name(), ct.fileOffset()));
                         continue;
@@ -108,7 +116,7 @@ public final class LoadPlanner {
                     for (String local : q.targets()) {
                         NamedSlot ns = slots.get(Module.join(ownerPath, local));
                         if (ns == null) {
-                            problems.add(Problem.inFile(ErrorId.MATERIALIZE_FAILED, "quantizer '" + quantizer.name() + "' targets '" + local
+                            problems.add(Problem.inFile(ErrorId.PLUGIN_CONTRACT, "quantizer '" + quantizer.name() + "' targets '" + local
                                     + "', which " + owner.typeName() + " at '" + ownerPath + "' does not have", ct.file().path(), ct.name(), ct.fileOffset()));
                         } else if (claim(filledBy, ns.path(), ct, problems)) {
                             targets.add(ns);
@@ -127,6 +135,12 @@ public final class LoadPlanner {
             NamedSlot t = slots.get(tie.target()), s = slots.get(tie.source());
             if (t == null || s == null) continue; // e.g. a quantizer replaced the module; nothing to tie
             boolean tIn = filledBy.containsKey(tie.target()), sIn = filledBy.containsKey(tie.source());
+            if (sIn != tIn && !t.slot().get().shape().equals(s.slot().get().shape())) {
+                problems.add(Problem.of(ErrorId.TENSOR_SHAPE_MISMATCH, "cannot tie '" + tie.target() + "' " + t.slot().get().shape() + " to '"
+                        + tie.source() + "' " + s.slot().get().shape() + ": tied weights must have one shape"));
+                tiedTargets.add(sIn ? tie.target() : tie.source());
+                continue;
+            }
             if (sIn && !tIn) {
                 tiePlan.add(new LoadPlan.Tie(t, s));
                 tiedTargets.add(tie.target());
@@ -142,7 +156,7 @@ public final class LoadPlanner {
         List<NamedSlot> randomized = new ArrayList<>();
         List<String> missing = new ArrayList<>();
         for (NamedSlot ns : slots.values()) {
-            if (filledBy.containsKey(ns.path()) || tiedTargets.contains(ns.path())) continue;
+            if (filledBy.containsKey(ns.path()) || tiedTargets.contains(ns.path()) || rejected.contains(ns.path())) continue;
             TensorKind kind = ns.slot().kind();
             if (kind == TensorKind.NON_PERSISTENT_BUFFER) {
                 initialized.add(ns);

@@ -7,7 +7,6 @@ import dev.qload.core.error.Problem;
 import dev.qload.core.error.QLoadException;
 import dev.qload.core.module.Module;
 import dev.qload.core.spi.Quantizer;
-import java.lang.foreign.Arena;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -21,18 +20,16 @@ public final class LoadedModel implements AutoCloseable {
     private final ModelConfig config;
     private final Quantizer quantizer;
     private final LoadReport report;
-    private final Arena arena;
-    private final long allocatedBytes;
+    private final ModelArena arena;
     private final Checkpoint mappings; // null when nothing refers to the files any more
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    LoadedModel(Module root, ModelConfig config, Quantizer quantizer, LoadReport report, Arena arena, long allocatedBytes, Checkpoint mappings) {
+    LoadedModel(Module root, ModelConfig config, Quantizer quantizer, LoadReport report, ModelArena arena, Checkpoint mappings) {
         this.root = root;
         this.config = config;
         this.quantizer = quantizer;
         this.report = report;
         this.arena = arena;
-        this.allocatedBytes = allocatedBytes;
         this.mappings = mappings;
     }
 
@@ -68,7 +65,6 @@ public final class LoadedModel implements AutoCloseable {
     public void close() {
         if (!closed.compareAndSet(false, true)) return;
         arena.close();
-        dev.qload.core.tensor.OffHeap.released(allocatedBytes);
         if (mappings != null) mappings.close();
     }
 }

@@ -21,7 +21,6 @@ import dev.qload.core.tensor.MetaDevice;
 import dev.qload.core.tensor.OffHeap;
 import dev.qload.core.tensor.Tensor;
 import jakarta.inject.Inject;
-import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -55,7 +54,7 @@ public final class Loader {
         OffHeap.resetPeak();
 
         Checkpoint checkpoint = timed(phases, start, "open", () -> Checkpoint.open(directory));
-        Arena arena = null;
+        ModelArena arena = null;
         try {
             ModelConfig config = readConfig(checkpoint);
             ArchitectureProvider architecture = plugins.architectureFor(config);
@@ -83,7 +82,7 @@ public final class Loader {
                     architecture.keyRenames(config), architecture.tiedWeights(config), quantizer, options).plan());
             plan.warnings().forEach(w -> LOG.warn("{}", w));
 
-            Arena modelArena = Arena.ofShared();
+            ModelArena modelArena = new ModelArena();
             arena = modelArena;
             Materializer materializer = new Materializer(options, modelArena, start);
             timed(phases, start, "materialize", () -> {
@@ -98,10 +97,9 @@ public final class Loader {
 
             boolean anyMapped = plan.mappedBytes() > 0;
             if (!anyMapped) checkpoint.close();
-            long allocated = plan.allocationBytes();
             LoadReport report = report(directory, architecture, quantizer, dtype, options, phases, System.nanoTime() - start,
                     checkpoint, root, plan, materializer.spans(), liveBefore);
-            return new LoadedModel(root, config, quantizer, report, modelArena, allocated, anyMapped ? checkpoint : null);
+            return new LoadedModel(root, config, quantizer, report, modelArena, anyMapped ? checkpoint : null);
         } catch (RuntimeException | Error e) {
             if (arena != null) arena.close();
             checkpoint.close();
@@ -162,17 +160,17 @@ public final class Loader {
     }
 
     /** Ties, recomputed buffers, allowed random fills; then proves nothing is left on META. */
-    private static void finish(Module root, LoadPlan plan, Arena arena) {
+    private static void finish(Module root, LoadPlan plan, ModelArena arena) {
         for (LoadPlan.Tie tie : plan.ties()) tie.target().slot().set(tie.source().slot().get());
         for (NamedSlot ns : plan.initialized()) {
             Tensor meta = ns.slot().get();
-            Tensor t = Tensor.allocate(meta.shape(), meta.dtype(), arena);
+            Tensor t = arena.allocate(meta.shape(), meta.dtype());
             ns.slot().initializer().initialize(t);
             ns.slot().set(t);
         }
         for (NamedSlot ns : plan.randomized()) {
             Tensor meta = ns.slot().get();
-            Tensor t = Tensor.allocate(meta.shape(), meta.dtype(), arena);
+            Tensor t = arena.allocate(meta.shape(), meta.dtype());
             if (meta.dtype().isConvertibleFloat()) RandomInit.normal(t, 0.02); // transformers' initializer_range default
             ns.slot().set(t);
         }

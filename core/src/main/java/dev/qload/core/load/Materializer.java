@@ -7,7 +7,6 @@ import dev.qload.core.error.Problem;
 import dev.qload.core.module.NamedSlot;
 import dev.qload.core.tensor.DTypeConverter;
 import dev.qload.core.tensor.Tensor;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -35,13 +34,13 @@ final class Materializer {
     private static final int MAX_SPANS = 20_000;
 
     private final LoadOptions options;
-    private final Arena arena;
+    private final ModelArena arena;
     private final long loadStart;
     private final AtomicLong bytesDone = new AtomicLong();
     private final ConcurrentLinkedQueue<TaskSpan> spans = new ConcurrentLinkedQueue<>();
     private final AtomicInteger spanCount = new AtomicInteger();
 
-    Materializer(LoadOptions options, Arena arena, long loadStart) {
+    Materializer(LoadOptions options, ModelArena arena, long loadStart) {
         this.options = options;
         this.arena = arena;
         this.loadStart = loadStart;
@@ -96,7 +95,7 @@ final class Materializer {
         for (NamedSlot ns : needed) {
             tasks.add(() -> {
                 Tensor meta = ns.slot().get();
-                results.put(ns, Tensor.allocate(meta.shape(), meta.dtype(), arena));
+                results.put(ns, arena.allocate(meta.shape(), meta.dtype()));
                 return null;
             });
         }

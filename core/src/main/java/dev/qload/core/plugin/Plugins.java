@@ -73,7 +73,7 @@ public final class Plugins {
         String probe = names.isEmpty() ? config.modelType() : names.getFirst();
         throw new PluginException(Problem.inFile(ErrorId.UNKNOWN_ARCHITECTURE, "no architecture provider for " + asked
                 + Spelling.hint(probe, names.isEmpty() ? byModelType.keySet() : byArchitecture.keySet())
-                + "; available: " + byArchitecture.keySet(), config.source(), null, -1));
+                + "; available: " + (names.isEmpty() ? "model types " + byModelType.keySet() : byArchitecture.keySet()), config.source(), null, -1));
     }
 
     public Map<String, QuantizerProvider> quantizers() {
