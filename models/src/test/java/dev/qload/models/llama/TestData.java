@@ -7,10 +7,13 @@ import java.nio.file.Path;
 final class TestData {
     private TestData() {}
 
-    static Path dir(String name) {
+    static Path base() {
         String root = System.getProperty("qload.repo.root");
-        Path base = root != null ? Path.of(root) : Path.of("..").toAbsolutePath().normalize();
-        Path p = base.resolve("testdata").resolve(name);
+        return (root != null ? Path.of(root) : Path.of("..").toAbsolutePath().normalize()).resolve("testdata");
+    }
+
+    static Path dir(String name) {
+        Path p = base().resolve(name);
         if (!Files.isDirectory(p)) throw new IllegalStateException("fixture " + p + " is missing; see tools/fixtures/README.md");
         return p;
     }

@@ -1,0 +1,260 @@
+package dev.qload.core.kernel;
+
+import dev.qload.core.tensor.DType;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The Vector API kernels: SIMD body, scalar tail (the tail is the {@link ScalarKernels} code).
+ * The only class that touches {@code jdk.incubator.vector}; {@link KernelSelection} loads it only
+ * when that module is present.
+ *
+ * <p>16-bit weights are widened inside the loop, never copied: BF16 is the upper half of an F32,
+ * so a zero-extended lane shifted left by 16 is the float's bits. F16 lanes become floats by moving
+ * exponent and mantissa 13 bits up and multiplying by 2^112 (which rebiases the exponent from 15 to
+ * 127 and handles subnormals exactly), with Inf/NaN patched by a blend.
+ */
+final class VectorKernels implements Kernels {
+    static final VectorKernels INSTANCE = new VectorKernels();
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    private static final int L = F.length();
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private VectorKernels() {}
+
+    @Override
+    public String name() {
+        return "vector-" + F.vectorBitSize();
+    }
+
+    /** L weights from element {@code i} of {@code w}, widened to F32. */
+    private static FloatVector load(MemorySegment w, DType dtype, long i) {
+        return switch (dtype) {
+            case F32 -> FloatVector.fromMemorySegment(F, w, i * 4, LE);
+            case BF16 -> widen16(w, i).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            case F16 -> f16ToFloat(widen16(w, i).and(0xFFFF));
+            default -> throw new IllegalArgumentException("weights in " + dtype + " are not F32, BF16 or F16");
+        };
+    }
+
+    private static IntVector widen16(MemorySegment w, long i) {
+        return (IntVector) ShortVector.fromMemorySegment(S, w, i * 2, LE).convertShape(VectorOperators.S2I, I, 0);
+    }
+
+    private static FloatVector f16ToFloat(IntVector h) {
+        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+        IntVector shifted = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+        IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        VectorMask<Integer> infOrNan = shifted.compare(VectorOperators.GE, 0x7C00 << 13);
+        return finite.blend(shifted.or(0x7F800000), infOrNan).or(sign).reinterpretAsFloats();
+    }
+
+    @Override
+    public float dot(MemorySegment w, DType dtype, long elementOffset, float[] x, int xOff, int n) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        int k = 0;
+        for (; k <= n - 2 * L; k += 2 * L) {
+            acc0 = load(w, dtype, elementOffset + k).fma(FloatVector.fromArray(F, x, xOff + k), acc0);
+            acc1 = load(w, dtype, elementOffset + k + L).fma(FloatVector.fromArray(F, x, xOff + k + L), acc1);
+        }
+        for (; k <= n - L; k += L) acc0 = load(w, dtype, elementOffset + k).fma(FloatVector.fromArray(F, x, xOff + k), acc0);
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; k < n; k++) sum += ScalarKernels.element(w, dtype, elementOffset + k) * x[xOff + k];
+        return sum;
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int k = 0;
+        for (; k <= n - L; k += L) acc = FloatVector.fromArray(F, a, aOff + k).fma(FloatVector.fromArray(F, b, bOff + k), acc);
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; k < n; k++) sum += a[aOff + k] * b[bOff + k];
+        return sum;
+    }
+
+    @Override
+    public void toFloat(MemorySegment w, DType dtype, long elementOffset, float[] out, int outOff, int n) {
+        int k = 0;
+        for (; k <= n - L; k += L) load(w, dtype, elementOffset + k).intoArray(out, outOff + k);
+        for (; k < n; k++) out[outOff + k] = ScalarKernels.element(w, dtype, elementOffset + k);
+    }
+
+    @Override
+    public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        int k = 0;
+        for (; k <= n - L; k += L) {
+            FloatVector.fromArray(F, x, xOff + k).fma(FloatVector.broadcast(F, alpha), FloatVector.fromArray(F, y, yOff + k)).intoArray(y, yOff + k);
+        }
+        for (; k < n; k++) y[yOff + k] += alpha * x[xOff + k];
+    }
+
+    @Override
+    public void add(float[] x, int xOff, float[] y, int yOff, int n) {
+        int k = 0;
+        for (; k <= n - L; k += L) FloatVector.fromArray(F, x, xOff + k).add(FloatVector.fromArray(F, y, yOff + k)).intoArray(y, yOff + k);
+        for (; k < n; k++) y[yOff + k] += x[xOff + k];
+    }
+
+    private static float sumOfSquares(float[] x, int off, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int k = 0;
+        for (; k <= n - L; k += L) {
+            FloatVector v = FloatVector.fromArray(F, x, off + k);
+            acc = v.fma(v, acc);
+        }
+        float ss = acc.reduceLanes(VectorOperators.ADD);
+        for (; k < n; k++) ss += x[off + k] * x[off + k];
+        return ss;
+    }
+
+    @Override
+    public void rmsNorm(float[] x, int off, int n, float[] weight, float eps, float[] out, int outOff) {
+        float inv = (float) (1 / Math.sqrt(sumOfSquares(x, off, n) / n + eps));
+        int k = 0;
+        for (; k <= n - L; k += L) {
+            FloatVector.fromArray(F, x, off + k).mul(inv).mul(FloatVector.fromArray(F, weight, k)).intoArray(out, outOff + k);
+        }
+        for (; k < n; k++) out[outOff + k] = weight[k] * (x[off + k] * inv);
+    }
+
+    @Override
+    public void layerNorm(float[] x, int off, int n, float[] weight, float[] bias, float eps, float[] out, int outOff) {
+        FloatVector acc = FloatVector.zero(F);
+        int k = 0;
+        for (; k <= n - L; k += L) acc = acc.add(FloatVector.fromArray(F, x, off + k));
+        float mean = acc.reduceLanes(VectorOperators.ADD);
+        for (; k < n; k++) mean += x[off + k];
+        mean /= n;
+        FloatVector m = FloatVector.broadcast(F, mean);
+        acc = FloatVector.zero(F);
+        for (k = 0; k <= n - L; k += L) {
+            FloatVector d = FloatVector.fromArray(F, x, off + k).sub(m);
+            acc = d.fma(d, acc);
+        }
+        float var = acc.reduceLanes(VectorOperators.ADD);
+        for (; k < n; k++) var += (x[off + k] - mean) * (x[off + k] - mean);
+        float inv = (float) (1 / Math.sqrt(var / n + eps));
+        for (k = 0; k <= n - L; k += L) {
+            FloatVector v = FloatVector.fromArray(F, x, off + k).sub(m).mul(inv);
+            if (weight != null) v = v.mul(FloatVector.fromArray(F, weight, k));
+            if (bias != null) v = v.add(FloatVector.fromArray(F, bias, k));
+            v.intoArray(out, outOff + k);
+        }
+        for (; k < n; k++) {
+            float v = (x[off + k] - mean) * inv;
+            out[outOff + k] = (weight == null ? v : v * weight[k]) + (bias == null ? 0 : bias[k]);
+        }
+    }
+
+    private static FloatVector silu(FloatVector v) {
+        return v.div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+    }
+
+    @Override
+    public void siluMul(float[] gate, float[] up, int off, int n) {
+        int k = off;
+        for (; k <= off + n - L; k += L) silu(FloatVector.fromArray(F, gate, k)).mul(FloatVector.fromArray(F, up, k)).intoArray(gate, k);
+        for (; k < off + n; k++) gate[k] = ScalarKernels.silu(gate[k]) * up[k];
+    }
+
+    @Override
+    public void silu(float[] x, int off, int n) {
+        int k = off;
+        for (; k <= off + n - L; k += L) silu(FloatVector.fromArray(F, x, k)).intoArray(x, k);
+        for (; k < off + n; k++) x[k] = ScalarKernels.silu(x[k]);
+    }
+
+    /**
+     * erf in F32 as a rational function of x², clamped to |x| ≤ 4 where erf is 1 to F32 precision.
+     * Coefficients: Eigen's {@code generic_fast_erf_float} (also XLA's {@code ErfImpl32}).
+     */
+    private static FloatVector erf(FloatVector x) {
+        x = x.max(-4f).min(4f);
+        FloatVector x2 = x.mul(x);
+        FloatVector p = x2.mul(-2.72614225801306e-10f).add(2.77068142495902e-08f);
+        p = p.fma(x2, FloatVector.broadcast(F, -2.10102402082508e-06f));
+        p = p.fma(x2, FloatVector.broadcast(F, -5.69250639462346e-05f));
+        p = p.fma(x2, FloatVector.broadcast(F, -7.34990630326855e-04f));
+        p = p.fma(x2, FloatVector.broadcast(F, -2.95459980854025e-03f));
+        p = p.fma(x2, FloatVector.broadcast(F, -1.60960333262415e-02f));
+        p = p.mul(x);
+        FloatVector q = x2.mul(-1.45660718464996e-05f).add(-2.13374055278905e-04f);
+        q = q.fma(x2, FloatVector.broadcast(F, -1.68282697438203e-03f));
+        q = q.fma(x2, FloatVector.broadcast(F, -7.37332916720468e-03f));
+        q = q.fma(x2, FloatVector.broadcast(F, -1.42647390514189e-02f));
+        return p.div(q);
+    }
+
+    @Override
+    public void gelu(float[] x, int off, int n) {
+        float invSqrt2 = (float) (1 / Math.sqrt(2));
+        int k = off;
+        for (; k <= off + n - L; k += L) {
+            FloatVector v = FloatVector.fromArray(F, x, k);
+            v.mul(0.5f).mul(erf(v.mul(invSqrt2)).add(1f)).intoArray(x, k);
+        }
+        if (k < off + n) ScalarKernels.INSTANCE.gelu(x, k, off + n - k);
+    }
+
+    @Override
+    public void geluTanh(float[] x, int off, int n) {
+        int k = off;
+        for (; k <= off + n - L; k += L) {
+            FloatVector v = FloatVector.fromArray(F, x, k);
+            FloatVector inner = v.mul(v).mul(v).mul(ScalarKernels.GELU_TANH_CUBIC).add(v).mul(ScalarKernels.SQRT_2_OVER_PI);
+            v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(x, k);
+        }
+        for (; k < off + n; k++) x[k] = ScalarKernels.geluTanh(x[k]);
+    }
+
+    @Override
+    public void softmax(float[] x, int off, int n) {
+        FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int k = off;
+        for (; k <= off + n - L; k += L) mv = mv.max(FloatVector.fromArray(F, x, k));
+        float max = mv.reduceLanes(VectorOperators.MAX);
+        for (; k < off + n; k++) max = Math.max(max, x[k]);
+        FloatVector sv = FloatVector.zero(F);
+        for (k = off; k <= off + n - L; k += L) {
+            FloatVector e = FloatVector.fromArray(F, x, k).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(x, k);
+            sv = sv.add(e);
+        }
+        float sum = sv.reduceLanes(VectorOperators.ADD);
+        for (; k < off + n; k++) {
+            x[k] = (float) Math.exp(x[k] - max);
+            sum += x[k];
+        }
+        float inv = 1 / sum;
+        for (k = off; k <= off + n - L; k += L) FloatVector.fromArray(F, x, k).mul(inv).intoArray(x, k);
+        for (; k < off + n; k++) x[k] *= inv;
+    }
+
+    @Override
+    public void rope(float[] x, int off, int headDim, float[] cos, float[] sin) {
+        int half = headDim / 2;
+        int i = 0;
+        for (; i <= half - L; i += L) {
+            FloatVector x1 = FloatVector.fromArray(F, x, off + i), x2 = FloatVector.fromArray(F, x, off + half + i);
+            FloatVector c = FloatVector.fromArray(F, cos, i), s = FloatVector.fromArray(F, sin, i);
+            x1.mul(c).sub(x2.mul(s)).intoArray(x, off + i);
+            x2.mul(c).add(x1.mul(s)).intoArray(x, off + half + i);
+        }
+        for (; i < half; i++) {
+            float x1 = x[off + i], x2 = x[off + half + i];
+            x[off + i] = x1 * cos[i] - x2 * sin[i];
+            x[off + half + i] = x2 * cos[i] + x1 * sin[i];
+        }
+    }
+}

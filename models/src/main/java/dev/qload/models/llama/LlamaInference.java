@@ -1,0 +1,191 @@
+package dev.qload.models.llama;
+
+import dev.qload.core.kernel.Attention;
+import dev.qload.core.kernel.Kernels;
+import dev.qload.core.kernel.Parallel;
+import dev.qload.core.module.Module;
+import dev.qload.core.nn.LinearForward;
+import dev.qload.core.nn.ModuleList;
+import dev.qload.core.nn.RmsNorm;
+import dev.qload.core.tensor.Tensor;
+import java.util.Arrays;
+
+/**
+ * Runs a loaded {@link LlamaForCausalLM} on the CPU with a key/value cache, following
+ * transformers' {@code modeling_llama.py} (and its Mistral and Qwen2 variants) step by step:
+ * pre-norm decoder layers, q/k/v projections (with bias where the config has it), rotate-half RoPE
+ * with {@code attention_scaling}, grouped-query causal attention with the layer's sliding window,
+ * SwiGLU MLP, final RMSNorm and {@code lm_head}. All arithmetic is F32; weights are read in place in
+ * their stored dtype. Linear layers are whatever module sits at their path, so quantized
+ * replacements run through their own {@link LinearForward}.
+ *
+ * <p>Not thread-safe: one instance is one conversation (one cache).
+ */
+public final class LlamaInference {
+    private final Kernels k;
+    private final LlamaConfig c;
+    private final int maxPositions;
+    private final Tensor embedding;
+    private final Layer[] layers;
+    private final float[] finalNorm;
+    private final LinearForward lmHead;
+    private final float[] invFreq;
+    private final float attentionScaling;
+    private final float scale;
+    private final float[][] keyCache, valueCache;
+    private int position;
+
+    private record Layer(float[] inputNorm, float[] postNorm, LinearForward q, LinearForward kProj, LinearForward v,
+                         LinearForward o, LinearForward gate, LinearForward up, LinearForward down, int window) {}
+
+    public LlamaInference(LlamaForCausalLM model, Kernels kernels, int maxPositions) {
+        this.k = kernels;
+        this.c = model.config();
+        this.maxPositions = maxPositions;
+        Module m = model.children().get("model");
+        this.embedding = m.find("embed_tokens").slot("weight").get();
+        @SuppressWarnings("unchecked")
+        ModuleList<Module> list = (ModuleList<Module>) m.children().get("layers");
+        this.layers = new Layer[list.size()];
+        for (int i = 0; i < layers.length; i++) {
+            Module layer = list.get(i);
+            layers[i] = new Layer(norm(layer.find("input_layernorm")), norm(layer.find("post_attention_layernorm")),
+                    linear(layer, "self_attn.q_proj"), linear(layer, "self_attn.k_proj"), linear(layer, "self_attn.v_proj"),
+                    linear(layer, "self_attn.o_proj"), linear(layer, "mlp.gate_proj"), linear(layer, "mlp.up_proj"),
+                    linear(layer, "mlp.down_proj"), ((LlamaAttention) layer.find("self_attn")).slidingWindow());
+        }
+        this.finalNorm = norm(m.find("norm"));
+        this.lmHead = linear(model, "lm_head");
+        LlamaRotaryEmbedding rotary = (LlamaRotaryEmbedding) m.find("rotary_emb");
+        this.invFreq = rotary.invFreq().toFloatArray();
+        this.attentionScaling = rotary.attentionScaling();
+        this.scale = (float) Math.pow(c.headDim(), -0.5); // self.scaling = head_dim ** -0.5
+        int kvWidth = c.numKeyValueHeads() * c.headDim();
+        this.keyCache = new float[layers.length][Math.multiplyExact(maxPositions, kvWidth)];
+        this.valueCache = new float[layers.length][Math.multiplyExact(maxPositions, kvWidth)];
+    }
+
+    private static float[] norm(Module module) {
+        return ((RmsNorm) module).weight().toFloatArray();
+    }
+
+    private static LinearForward linear(Module parent, String path) {
+        Module m = parent.find(path);
+        if (m instanceof LinearForward f) return f;
+        throw new IllegalStateException("module '" + path + "' (" + (m == null ? "missing" : m.typeName()) + ") cannot run a forward pass");
+    }
+
+    public LlamaConfig config() {
+        return c;
+    }
+
+    /** Positions consumed so far. */
+    public int position() {
+        return position;
+    }
+
+    /** Forgets the cache: the next call starts at position 0. */
+    public void reset() {
+        position = 0;
+    }
+
+    /** Logits for every position of {@code tokens} from a fresh cache: [tokens × vocab]. */
+    public float[] forward(int[] tokens) {
+        reset();
+        return append(tokens, true);
+    }
+
+    /**
+     * Feeds {@code tokens} at the next positions and returns their logits: all of them
+     * ([tokens × vocab]) or only the last position's ([vocab]).
+     */
+    public float[] append(int[] tokens, boolean allLogits) {
+        int n = tokens.length;
+        if (n == 0) throw new IllegalArgumentException("no tokens");
+        if (position + n > maxPositions) throw new IllegalArgumentException("sequence of " + (position + n) + " exceeds the cache of " + maxPositions);
+        int hidden = c.hiddenSize(), hd = c.headDim(), heads = c.numAttentionHeads(), kvHeads = c.numKeyValueHeads();
+        int qWidth = heads * hd, kvWidth = kvHeads * hd, inter = c.intermediateSize();
+        float[] h = new float[n * hidden];
+        for (int t = 0; t < n; t++) {
+            int id = tokens[t];
+            if (id < 0 || id >= c.vocabSize()) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + c.vocabSize());
+            k.toFloat(embedding.data(), embedding.dtype(), (long) id * hidden, h, t * hidden, hidden);
+        }
+        float[] x = new float[n * hidden], q = new float[n * qWidth], kv = new float[n * kvWidth], vv = new float[n * kvWidth];
+        float[] attn = new float[n * qWidth], o = new float[n * hidden], g = new float[n * inter], u = new float[n * inter];
+        float[][] cos = new float[n][], sin = new float[n][];
+        for (int t = 0; t < n; t++) {
+            cos[t] = new float[invFreq.length];
+            sin[t] = new float[invFreq.length];
+            for (int i = 0; i < invFreq.length; i++) {
+                float freq = (position + t) * invFreq[i]; // inv_freq @ position_ids, in F32
+                cos[t][i] = (float) Math.cos(freq) * attentionScaling;
+                sin[t][i] = (float) Math.sin(freq) * attentionScaling;
+            }
+        }
+        for (int l = 0; l < layers.length; l++) {
+            Layer layer = layers[l];
+            for (int t = 0; t < n; t++) k.rmsNorm(h, t * hidden, hidden, layer.inputNorm(), (float) c.rmsNormEps(), x, t * hidden);
+            layer.q().forward(k, x, n, q);
+            layer.kProj().forward(k, x, n, kv);
+            layer.v().forward(k, x, n, vv);
+            for (int t = 0; t < n; t++) {
+                for (int hh = 0; hh < heads; hh++) k.rope(q, t * qWidth + hh * hd, hd, cos[t], sin[t]);
+                for (int hh = 0; hh < kvHeads; hh++) k.rope(kv, t * kvWidth + hh * hd, hd, cos[t], sin[t]);
+            }
+            System.arraycopy(kv, 0, keyCache[l], position * kvWidth, n * kvWidth);
+            System.arraycopy(vv, 0, valueCache[l], position * kvWidth, n * kvWidth);
+            float[] keys = keyCache[l], values = valueCache[l];
+            int start = position;
+            Parallel.forRange(n, 4, (from, to) -> {
+                float[] scores = new float[start + n + 1];
+                for (int t = from; t < to; t++) {
+                    Attention.attend(k, q, t * qWidth, keys, values, start + t, heads, kvHeads, hd, layer.window(), null, scale,
+                            scores, attn, t * qWidth);
+                }
+            });
+            layer.o().forward(k, attn, n, o);
+            k.add(o, 0, h, 0, n * hidden);
+            for (int t = 0; t < n; t++) k.rmsNorm(h, t * hidden, hidden, layer.postNorm(), (float) c.rmsNormEps(), x, t * hidden);
+            layer.gate().forward(k, x, n, g);
+            layer.up().forward(k, x, n, u);
+            k.siluMul(g, u, 0, n * inter);
+            layer.down().forward(k, g, n, o);
+            k.add(o, 0, h, 0, n * hidden);
+        }
+        position += n;
+        int vocab = c.vocabSize();
+        if (allLogits) {
+            for (int t = 0; t < n; t++) k.rmsNorm(h, t * hidden, hidden, finalNorm, (float) c.rmsNormEps(), x, t * hidden);
+            float[] logits = new float[n * vocab];
+            lmHead.forward(k, x, n, logits);
+            return logits;
+        }
+        float[] last = new float[hidden];
+        k.rmsNorm(h, (n - 1) * hidden, hidden, finalNorm, (float) c.rmsNormEps(), last, 0);
+        float[] logits = new float[vocab];
+        lmHead.forward(k, last, 1, logits);
+        return logits;
+    }
+
+    /** Greedy decoding: the prompt, then up to {@code maxNewTokens} argmax tokens (stopping early at {@code stopToken} if ≥ 0). */
+    public int[] generateGreedy(int[] prompt, int maxNewTokens, int stopToken) {
+        reset();
+        int[] out = new int[maxNewTokens];
+        int produced = 0;
+        float[] logits = append(prompt, false);
+        while (produced < maxNewTokens) {
+            int next = argmax(logits, 0, logits.length);
+            out[produced++] = next;
+            if (next == stopToken || position >= maxPositions) break;
+            logits = append(new int[] {next}, false);
+        }
+        return Arrays.copyOf(out, produced);
+    }
+
+    public static int argmax(float[] v, int off, int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) if (v[off + i] > v[off + best]) best = i;
+        return best;
+    }
+}
