@@ -1,0 +1,19 @@
+package dev.qload.cli;
+
+import dev.qload.core.error.ErrorId;
+import dev.qload.core.error.PluginException;
+import dev.qload.core.error.Problem;
+import dev.qload.core.kernel.Kernels;
+import dev.qload.core.load.LoadedModel;
+import dev.qload.models.llama.LlamaForCausalLM;
+import dev.qload.models.llama.LlamaInference;
+
+/** Finds the forward pass for a loaded causal language model. */
+final class CausalLmRunner {
+    private CausalLmRunner() {}
+
+    static LlamaInference of(LoadedModel model, int maxPositions) {
+        if (model.root() instanceof LlamaForCausalLM llama) return new LlamaInference(llama, Kernels.get(), maxPositions);
+        throw new PluginException(Problem.of(ErrorId.NOT_SUPPORTED, "no forward pass for " + model.root().typeName() + " yet"));
+    }
+}

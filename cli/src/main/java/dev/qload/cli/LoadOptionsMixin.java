@@ -1,0 +1,44 @@
+package dev.qload.cli;
+
+import dev.qload.core.error.ConfigException;
+import dev.qload.core.error.ErrorId;
+import dev.qload.core.error.Problem;
+import dev.qload.core.load.LoadOptions;
+import dev.qload.core.load.Residency;
+import dev.qload.core.tensor.DType;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** The load options every command that loads a model shares. */
+final class LoadOptionsMixin {
+    @Option(names = "--dtype", description = "Target dtype of floating weights: auto (the checkpoint's), float32, bfloat16, float16.", defaultValue = "auto")
+    String dtype;
+
+    @Option(names = "--quantize", paramLabel = "METHOD", description = "Quantize on load with this quant_method (see `qload plugins`).")
+    String quantize;
+
+    @Option(names = "--threads", description = "Worker threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--memory-budget", paramLabel = "BYTES", description = "Refuse a load that needs more private memory than this.")
+    Long memoryBudget;
+
+    @Option(names = "--allow-missing", description = "Initialise missing weights randomly (with a warning) instead of failing.")
+    boolean allowMissing;
+
+    @Option(names = "--copy", description = "Copy weights into process memory instead of keeping them mapped.")
+    boolean copy;
+
+    LoadOptions options(ProgressBar bar) {
+        LoadOptions.Builder b = LoadOptions.builder().allowMissing(allowMissing).progress(bar)
+                .residency(copy ? Residency.COPIED : Residency.MAPPED);
+        if (!dtype.equals("auto")) {
+            b.dtype(DType.fromTorchName(dtype).orElseThrow(() -> new ConfigException(Problem.of(ErrorId.CONFIG_WRONG_TYPE,
+                    "--dtype " + dtype + " is not one of auto, float32, bfloat16, float16"))));
+        }
+        if (quantize != null) b.quantize(quantize, Map.of());
+        if (threads != null) b.threads(threads);
+        if (memoryBudget != null) b.memoryBudgetBytes(memoryBudget);
+        return b.build();
+    }
+}
