@@ -51,6 +51,8 @@ public enum ErrorId {
     TENSOR_DTYPE_MISMATCH("TensorDtypeMismatch"),
     MEMORY_BUDGET_EXCEEDED("MemoryBudgetExceeded"),
     ALLOCATED_ON_META("AllocatedOnMeta"),
+    BUFFER_WITHOUT_INITIALIZER("BufferWithoutInitializer"),
+    ARCHITECTURE_BUILD_FAILED("ArchitectureBuildFailed"),
     TENSOR_LEFT_ON_META("TensorLeftOnMeta"),
     MATERIALIZE_FAILED("MaterializeFailed"),
     MODEL_CLOSED("ModelClosed");

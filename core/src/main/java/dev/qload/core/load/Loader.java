@@ -7,6 +7,7 @@ import dev.qload.core.error.ConfigException;
 import dev.qload.core.error.ErrorId;
 import dev.qload.core.error.LoadException;
 import dev.qload.core.error.Problem;
+import dev.qload.core.error.QLoadException;
 import dev.qload.core.module.Module;
 import dev.qload.core.module.NamedSlot;
 import dev.qload.core.module.TensorKind;
@@ -65,7 +66,7 @@ public final class Loader {
             boolean meta = options.initMode() == InitMode.META;
             Device device = meta ? Device.META : Device.CPU;
             Module root = timed(phases, start, meta ? "build_meta" : "build_eager",
-                    () -> MetaDevice.withDevice(device, () -> architecture.build(config, dtype)));
+                    () -> MetaDevice.withDevice(device, () -> build(architecture, config, dtype)));
             if (meta) requireAllMeta(root, "architecture '" + architecture.name() + "'");
             if (quantizer != null) {
                 timed(phases, start, meta ? "quantize_meta" : "quantize_eager", () -> {
@@ -104,6 +105,18 @@ public final class Loader {
             if (arena != null) arena.close();
             checkpoint.close();
             throw e;
+        }
+    }
+
+    /** The architecture's build; a failure that is not already a typed error is wrapped in one naming the provider. */
+    private static Module build(ArchitectureProvider architecture, ModelConfig config, DType dtype) {
+        try {
+            return architecture.build(config, dtype);
+        } catch (QLoadException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new LoadException(Problem.inFile(ErrorId.ARCHITECTURE_BUILD_FAILED, "architecture '" + architecture.name()
+                    + "' could not build the model from this config: " + e.getMessage(), config.source(), null, -1), e);
         }
     }
 

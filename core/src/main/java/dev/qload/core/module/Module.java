@@ -1,5 +1,8 @@
 package dev.qload.core.module;
 
+import dev.qload.core.error.ErrorId;
+import dev.qload.core.error.LoadException;
+import dev.qload.core.error.Problem;
 import dev.qload.core.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -33,8 +36,8 @@ public class Module {
     /** A buffer recomputed, never loaded or saved: its initializer is mandatory. */
     protected final Tensor registerNonPersistentBuffer(String name, Tensor tensor, BufferInitializer initializer) {
         if (initializer == null) {
-            throw new IllegalArgumentException(getClass().getSimpleName() + " registers non-persistent buffer '" + name
-                    + "' without an initializer: after a meta build nothing could ever fill it");
+            throw new LoadException(Problem.of(ErrorId.BUFFER_WITHOUT_INITIALIZER, typeName() + " registers non-persistent buffer '" + name
+                    + "' without an initializer: it is never in a checkpoint, so after a meta build nothing could ever fill it"));
         }
         addSlot(new TensorSlot(this, name, TensorKind.NON_PERSISTENT_BUFFER, tensor, initializer));
         return tensor;

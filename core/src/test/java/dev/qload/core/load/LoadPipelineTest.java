@@ -298,13 +298,15 @@ class LoadPipelineTest {
 
     @Test
     void nonPersistentBufferWithoutInitializerIsRejectedAtRegistration() {
-        IllegalArgumentException direct = assertThrows(IllegalArgumentException.class, TestArchitectures.BufferWithoutInitializer::new);
+        LoadException direct = assertThrows(LoadException.class, TestArchitectures.BufferWithoutInitializer::new);
+        assertEquals(ErrorId.BUFFER_WITHOUT_INITIALIZER, direct.id());
         assertTrue(direct.getMessage().contains("'inv_freq'"), direct.getMessage());
 
         ToyCheckpoint c = ToyCheckpoint.standard();
         c.config = "{\"architectures\": [\"NoInitializerForTest\"]}";
         c.write(dir);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> loader().load(dir, LoadOptions.defaults()));
+        LoadException e = assertThrows(LoadException.class, () -> loader().load(dir, LoadOptions.defaults()));
+        assertEquals(ErrorId.BUFFER_WITHOUT_INITIALIZER, e.id());
         assertTrue(e.getMessage().contains("'inv_freq'") && e.getMessage().contains("initializer"), e.getMessage());
     }
 

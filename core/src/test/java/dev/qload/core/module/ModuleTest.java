@@ -135,7 +135,9 @@ class ModuleTest {
     @Test
     void nonPersistentBufferWithoutInitializerIsRefused() {
         Raw r = new Raw();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> r.nonPersistent("inv_freq", Tensor.meta(Shape.of(4), DType.F32), null));
+        dev.qload.core.error.LoadException e = assertThrows(dev.qload.core.error.LoadException.class,
+                () -> r.nonPersistent("inv_freq", Tensor.meta(Shape.of(4), DType.F32), null));
+        assertEquals(dev.qload.core.error.ErrorId.BUFFER_WITHOUT_INITIALIZER, e.id());
         assertTrue(e.getMessage().contains("'inv_freq'"), e.getMessage());
         assertTrue(r.slots().isEmpty());
     }

@@ -32,7 +32,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class LlamaLoadTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"tiny-llama", "tiny-llama-sharded", "tiny-qwen2", "tiny-mistral", "demo-llama"})
+    @ValueSource(strings = {"tiny-llama", "tiny-llama-sharded", "tiny-qwen2", "tiny-mistral", "demo-llama", "tiny-llama-rope-linear",
+            "tiny-llama-rope-dynamic", "tiny-llama-rope-llama3", "tiny-llama-rope-yarn", "tiny-llama-attn-bias", "tiny-llama-f16-sharded"})
     void everyCheckpointTensorLandsBitForBitAndInvFreqIsRecomputed(String name) {
         Path dir = TestData.dir(name);
         try (LoadedModel model = QLoad.load(dir); Checkpoint ckpt = Checkpoint.open(dir)) {
@@ -63,6 +64,34 @@ class LlamaLoadTest {
             assertSame(root.find("model.embed_tokens").slot("weight").get(), root.find("lm_head").slot("weight").get());
             assertEquals(3, model.report().files());
             assertEquals(DType.BF16.name(), model.report().dtype());
+        }
+    }
+
+    @Test
+    void tiedWeightsAreOneAllocationEvenWhenConverted() {
+        try (LoadedModel model = QLoad.load(TestData.dir("tiny-llama-sharded"), LoadOptions.builder().dtype(DType.F32).build())) {
+            Tensor embed = model.root().slotAt("model.embed_tokens.weight").get();
+            assertSame(embed, model.root().slotAt("lm_head.weight").get());
+            // Every allocation: each checkpoint tensor converted once (F32 = 2 × BF16 bytes) plus the two F32 RoPE buffers.
+            long checkpointBf16Bytes;
+            try (Checkpoint ckpt = Checkpoint.open(TestData.dir("tiny-llama-sharded"))) {
+                checkpointBf16Bytes = ckpt.totalBytes();
+            }
+            long ropeBytes = 2 * model.root().slotAt("model.rotary_emb.inv_freq").get().byteSize();
+            assertEquals(2 * checkpointBf16Bytes + ropeBytes, model.report().bytesAllocated());
+            assertEquals(model.report().bytesAllocated(), model.report().modelBytes());
+        }
+    }
+
+    @Test
+    void checkpointHoldingBothTiedTensorsLoadsUntiedWithAWarning() {
+        // transformers: both present → "should update the config with tie_word_embeddings=False", and no tie.
+        Path dir = TestData.dir("tiny-llama-tied-both");
+        try (LoadedModel model = QLoad.load(dir); Checkpoint ckpt = Checkpoint.open(dir)) {
+            Tensor head = model.root().slotAt("lm_head.weight").get();
+            assertFalse(head == model.root().slotAt("model.embed_tokens.weight").get());
+            assertTrue(ckpt.tensors().get("lm_head.weight").view().data().mismatch(head.data()) < 0);
+            assertTrue(model.report().warnings().stream().anyMatch(w -> w.contains("tie_word_embeddings=false")), model.report().warnings().toString());
         }
     }
 
@@ -141,5 +170,39 @@ class LlamaLoadTest {
                 assertTrue(json.get("phases").has(phase), phase);
             }
         }
+    }
+
+    @Test
+    void inconsistentHeadCountsAreAConfigErrorNamingTheFile(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path dir = copyOf("tiny-llama", tmp);
+        rewriteConfig(dir, "\"num_key_value_heads\": 2", "\"num_key_value_heads\": 3");
+        QLoadException e = assertThrows(QLoadException.class, () -> QLoad.load(dir));
+        assertEquals(ErrorId.CONFIG_INVALID, e.id());
+        assertTrue(e.getMessage().contains("config.json") && e.getMessage().contains("num_key_value_heads 3"), e.getMessage());
+    }
+
+    @Test
+    void aStringWhereAnIntegerBelongsIsAWrongTypeError(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path dir = copyOf("tiny-llama", tmp);
+        rewriteConfig(dir, "\"hidden_size\": 64", "\"hidden_size\": \"64\"");
+        QLoadException e = assertThrows(QLoadException.class, () -> QLoad.load(dir));
+        assertEquals(ErrorId.CONFIG_WRONG_TYPE, e.id());
+        assertTrue(e.getMessage().contains("'hidden_size' must be an integer"), e.getMessage());
+    }
+
+    static Path copyOf(String fixture, Path tmp) throws java.io.IOException {
+        Path dir = tmp.resolve(fixture);
+        java.nio.file.Files.createDirectories(dir);
+        try (var files = java.nio.file.Files.list(TestData.dir(fixture))) {
+            for (Path f : files.toList()) java.nio.file.Files.copy(f, dir.resolve(f.getFileName()));
+        }
+        return dir;
+    }
+
+    static void rewriteConfig(Path dir, String from, String to) throws java.io.IOException {
+        Path config = dir.resolve("config.json");
+        String text = java.nio.file.Files.readString(config);
+        if (!text.contains(from)) throw new IllegalStateException("fixture config lacks " + from);
+        java.nio.file.Files.writeString(config, text.replace(from, to));
     }
 }
