@@ -114,4 +114,29 @@ class CliTest {
         assertTrue(r.out().contains("recomputed on CPU"), r.out());
         assertTrue(r.out().contains("eager init"), r.out());
     }
+
+    @Test
+    void forwardWritesLogitsThatMatchThePyTorchReference(@TempDir Path tmp) {
+        Path out = tmp.resolve("logits.safetensors");
+        Result r = run("forward", testdata("tiny-llama").toString(), "--input-ids", "1,17,42,99,3,200,255", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("top 5 at the last position"), r.out());
+        try (var written = dev.qload.core.safetensors.SafetensorsFile.open(out);
+             var ref = dev.qload.core.safetensors.SafetensorsFile.open(testdata("tiny-llama-reference").resolve("reference.safetensors"))) {
+            assertEquals(java.util.Set.of("logits"), written.tensors().keySet());
+            var logits = written.tensor("logits");
+            assertEquals(dev.qload.core.tensor.DType.F32, logits.dtype());
+            assertEquals(dev.qload.core.tensor.Shape.of(7, 256), logits.shape());
+            float[] expected = ref.tensor("logits").toFloatArray(), actual = logits.toFloatArray();
+            for (int i = 0; i < expected.length; i++) assertEquals(expected[i], actual[i], 1e-4f, "logit " + i);
+        }
+    }
+
+    @Test
+    void forwardRejectsATokenOutsideTheVocabulary() {
+        Result r = run("forward", testdata("tiny-llama").toString(), "--input-ids", "1,256");
+        assertEquals(Main.EXIT_BAD_INPUT, r.code());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().startsWith("qload: [qload/InvalidInput] token id 256 is outside the vocabulary [0, 256)"), r.err());
+    }
 }

@@ -55,7 +55,10 @@ public enum ErrorId {
     ARCHITECTURE_BUILD_FAILED("ArchitectureBuildFailed"),
     TENSOR_LEFT_ON_META("TensorLeftOnMeta"),
     MATERIALIZE_FAILED("MaterializeFailed"),
-    MODEL_CLOSED("ModelClosed");
+    MODEL_CLOSED("ModelClosed"),
+
+    // running a model
+    INVALID_INPUT("InvalidInput");
 
     private final String id;
 

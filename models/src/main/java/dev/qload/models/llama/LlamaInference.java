@@ -1,5 +1,8 @@
 package dev.qload.models.llama;
 
+import dev.qload.core.error.ErrorId;
+import dev.qload.core.error.Problem;
+import dev.qload.core.error.QLoadException;
 import dev.qload.core.kernel.Attention;
 import dev.qload.core.kernel.Kernels;
 import dev.qload.core.kernel.Parallel;
@@ -101,14 +104,14 @@ public final class LlamaInference {
      */
     public float[] append(int[] tokens, boolean allLogits) {
         int n = tokens.length;
-        if (n == 0) throw new IllegalArgumentException("no tokens");
-        if (position + n > maxPositions) throw new IllegalArgumentException("sequence of " + (position + n) + " exceeds the cache of " + maxPositions);
+        if (n == 0) throw invalidInput("no tokens");
+        if (position + n > maxPositions) throw invalidInput("a sequence of " + (position + n) + " tokens exceeds the cache of " + maxPositions);
         int hidden = c.hiddenSize(), hd = c.headDim(), heads = c.numAttentionHeads(), kvHeads = c.numKeyValueHeads();
         int qWidth = heads * hd, kvWidth = kvHeads * hd, inter = c.intermediateSize();
         float[] h = new float[n * hidden];
         for (int t = 0; t < n; t++) {
             int id = tokens[t];
-            if (id < 0 || id >= c.vocabSize()) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + c.vocabSize());
+            if (id < 0 || id >= c.vocabSize()) throw invalidInput("token id " + id + " is outside the vocabulary [0, " + c.vocabSize() + ")");
             k.toFloat(embedding.data(), embedding.dtype(), (long) id * hidden, h, t * hidden, hidden);
         }
         float[] x = new float[n * hidden], q = new float[n * qWidth], kv = new float[n * kvWidth], vv = new float[n * kvWidth];
@@ -181,6 +184,10 @@ public final class LlamaInference {
             logits = append(new int[] {next}, false);
         }
         return Arrays.copyOf(out, produced);
+    }
+
+    private static QLoadException invalidInput(String message) {
+        return new QLoadException(Problem.of(ErrorId.INVALID_INPUT, message));
     }
 
     public static int argmax(float[] v, int off, int n) {
