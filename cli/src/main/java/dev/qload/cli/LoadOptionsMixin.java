@@ -14,8 +14,11 @@ final class LoadOptionsMixin {
     @Option(names = "--dtype", description = "Target dtype of floating weights: auto (the checkpoint's), float32, bfloat16, float16.", defaultValue = "auto")
     String dtype;
 
-    @Option(names = "--quantize", paramLabel = "METHOD", description = "Quantize on load with this quant_method (see `qload plugins`).")
+    @Option(names = "--quantize", paramLabel = "METHOD", description = "Quantize on load: nf4, fp4, int8 (bitsandbytes), or any quant_method of `qload plugins`.")
     String quantize;
+
+    @Option(names = "--double-quant", description = "With nf4/fp4: also quantize the absmax (bnb_4bit_use_double_quant).")
+    boolean doubleQuant;
 
     @Option(names = "--threads", description = "Worker threads (default: all cores).")
     Integer threads;
@@ -36,7 +39,15 @@ final class LoadOptionsMixin {
             b.dtype(DType.fromTorchName(dtype).orElseThrow(() -> new ConfigException(Problem.of(ErrorId.CONFIG_WRONG_TYPE,
                     "--dtype " + dtype + " is not one of auto, float32, bfloat16, float16"))));
         }
-        if (quantize != null) b.quantize(quantize, Map.of());
+        if (quantize != null) {
+            switch (quantize) {
+                // Shorthands for bitsandbytes, spelled as transformers' BitsAndBytesConfig fields.
+                case "nf4", "fp4" -> b.quantize("bitsandbytes", Map.of("load_in_4bit", true, "bnb_4bit_quant_type", quantize,
+                        "bnb_4bit_use_double_quant", doubleQuant));
+                case "int8" -> b.quantize("bitsandbytes", Map.of("load_in_8bit", true));
+                default -> b.quantize(quantize, Map.of());
+            }
+        }
         if (threads != null) b.threads(threads);
         if (memoryBudget != null) b.memoryBudgetBytes(memoryBudget);
         return b.build();

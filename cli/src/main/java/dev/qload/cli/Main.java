@@ -38,6 +38,11 @@ public final class Main {
             err.println("qload: internal error: " + e + (root.stacktrace ? "" : " (run with --stacktrace for details)"));
             return EXIT_INTERNAL;
         });
-        return cmd.execute(args);
+        try {
+            return cmd.execute(args);
+        } finally {
+            out.flush(); // print() does not flush even with autoflush, and System.exit would drop it
+            err.flush();
+        }
     }
 }

@@ -139,4 +139,13 @@ class CliTest {
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(r.err().startsWith("qload: [qload/InvalidInput] token id 256 is outside the vocabulary [0, 256)"), r.err());
     }
+
+    @Test
+    void reportReachesStdoutWithoutTheCallerFlushing() {
+        // print() on an autoflush PrintWriter does not flush; Main must, or System.exit drops the report.
+        var bytes = new java.io.ByteArrayOutputStream();
+        int code = Main.run(new String[] {"load", testdata("tiny-llama").toString()}, new PrintWriter(bytes, true), new PrintWriter(new StringWriter()));
+        assertEquals(0, code);
+        assertTrue(bytes.toString().contains("LOAD REPORT"), bytes.toString());
+    }
 }

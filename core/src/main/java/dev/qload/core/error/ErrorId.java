@@ -57,6 +57,10 @@ public enum ErrorId {
     MATERIALIZE_FAILED("MaterializeFailed"),
     MODEL_CLOSED("ModelClosed"),
 
+    // quantized formats
+    INVALID_QUANT_STATE("InvalidQuantState"),
+    UNSUPPORTED_QUANT_FORMAT("UnsupportedQuantFormat"),
+
     // running a model
     INVALID_INPUT("InvalidInput");
 

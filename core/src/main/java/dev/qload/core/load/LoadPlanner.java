@@ -111,6 +111,7 @@ public final class LoadPlanner {
                         source += ct.info().byteLength();
                     }
                 }
+                case TensorAction.Consumed consumed -> { } // read by the quantizer itself: neither loaded nor unexpected
                 case TensorAction.Quantize q -> {
                     List<NamedSlot> targets = new ArrayList<>();
                     for (String local : q.targets()) {

@@ -14,6 +14,7 @@ import dev.qload.core.module.TensorKind;
 import dev.qload.core.nn.RandomInit;
 import dev.qload.core.plugin.Plugins;
 import dev.qload.core.spi.ArchitectureProvider;
+import dev.qload.core.spi.CheckpointView;
 import dev.qload.core.spi.QuantizationConfig;
 import dev.qload.core.spi.Quantizer;
 import dev.qload.core.tensor.DType;
@@ -60,7 +61,7 @@ public final class Loader {
             ModelConfig config = readConfig(checkpoint);
             ArchitectureProvider architecture = plugins.architectureFor(config);
             DType dtype = resolveDtype(options, config, checkpoint);
-            QuantizationConfig quantization = resolveQuantization(options, config);
+            QuantizationConfig quantization = resolveQuantization(options, config, new MappedCheckpointView(checkpoint));
             Quantizer quantizer = quantization == null ? null : plugins.quantizer(quantization.method()).create(quantization);
 
             boolean meta = options.initMode() == InitMode.META;
@@ -146,7 +147,7 @@ public final class Loader {
         return DType.F32;
     }
 
-    private static QuantizationConfig resolveQuantization(LoadOptions options, ModelConfig config) {
+    private static QuantizationConfig resolveQuantization(LoadOptions options, ModelConfig config, CheckpointView view) {
         ModelConfig declared = config.object("quantization_config").orElse(null);
         if (declared != null) {
             String method = declared.string("quant_method");
@@ -154,10 +155,10 @@ public final class Loader {
                 throw new ConfigException(Problem.inFile(ErrorId.CONFIG_INVALID, "the checkpoint is already quantized with '" + method
                         + "'; it cannot be quantized again with '" + options.quantizeMethod() + "'", config.source(), null, -1));
             }
-            return new QuantizationConfig(method, declared, true);
+            return new QuantizationConfig(method, declared, true, view);
         }
         if (options.quantizeMethod() == null) return null;
-        return new QuantizationConfig(options.quantizeMethod(), options.quantizeFields(), false);
+        return new QuantizationConfig(options.quantizeMethod(), options.quantizeFields(), false, view);
     }
 
     /** Neither building nor replacing may allocate: anything off META here is a broken provider. */

@@ -10,6 +10,12 @@ public sealed interface TensorAction {
     record Copy() implements TensorAction {}
 
     /**
+     * Not loaded into a slot: the quantizer already consumed it (metadata it read through
+     * {@link CheckpointView} while replacing modules) and will write it back itself on save.
+     */
+    record Consumed(String why) implements TensorAction {}
+
+    /**
      * Quantize it into the owner module's slots named in {@code targets} (local names such as
      * {@code weight}, {@code weight.absmax}-style slots of the replaced module).
      */

@@ -1,0 +1,59 @@
+package dev.qload.quantizers.bnb;
+
+import dev.qload.core.tensor.DType;
+import dev.qload.core.tensor.FloatFormats;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * bitsandbytes' blockwise 4-bit quantization (spec/FORMATS.md §2.2; {@code functional.py ::
+ * quantize_4bit, dequantize_4bit}).
+ *
+ * <pre>
+ * flat = W.reshape(-1)                      row-major; blocks of `blocksize` may cross rows
+ * absmax[b] = max |flat[b·bs : (b+1)·bs]|   F32; the last block may be partial
+ * q[i] = nearest code of flat[i] / absmax[i / bs]   ties to the lower code
+ * byte[k] = q[2k] &lt;&lt; 4 | q[2k+1]            FIRST element in the HIGH nibble; odd n padded with code 0
+ * W[i] = table[q[i]] · absmax[i / bs]       dequantization, in F32
+ * </pre>
+ */
+final class Blockwise4bit {
+    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private Blockwise4bit() {}
+
+    static float read(MemorySegment src, DType dtype, long i) {
+        return switch (dtype) {
+            case F32 -> src.getAtIndex(F32, i);
+            case BF16 -> FloatFormats.bf16ToFloat(src.getAtIndex(I16, i));
+            case F16 -> FloatFormats.f16ToFloat(src.getAtIndex(I16, i));
+            default -> throw new IllegalArgumentException("bnb quantizes F32, BF16 or F16 weights, not " + dtype);
+        };
+    }
+
+    /** Quantizes blocks [firstBlock, endBlock) of n elements: codes into {@code packed}, scales into {@code absmax}. */
+    static void quantizeBlocks(QuantType type, int blocksize, MemorySegment src, DType dtype, long n,
+                               MemorySegment packed, MemorySegment absmax, long firstBlock, long endBlock) {
+        for (long b = firstBlock; b < endBlock; b++) {
+            long start = b * blocksize, end = Math.min(n, start + blocksize);
+            float max = 0;
+            for (long i = start; i < end; i++) max = Math.max(max, Math.abs(read(src, dtype, i)));
+            absmax.setAtIndex(F32, b, max);
+            // bnb's torch path divides by absmax clamped to 1e-38, so an all-zero block quantizes 0/1e-38 = 0.
+            float scale = 1f / Math.max(max, 1e-38f);
+            for (long i = start; i < end; i += 2) {
+                int hi = Codebooks.quantize4(type, read(src, dtype, i) * scale);
+                int lo = i + 1 < end ? Codebooks.quantize4(type, read(src, dtype, i + 1) * scale) : 0;
+                packed.set(ValueLayout.JAVA_BYTE, i >>> 1, (byte) (hi << 4 | lo));
+            }
+        }
+    }
+
+    /** The 4-bit code of element i. */
+    static int code(MemorySegment packed, long i) {
+        int b = packed.get(ValueLayout.JAVA_BYTE, i >>> 1) & 0xFF;
+        return (i & 1) == 0 ? b >>> 4 : b & 0xF;
+    }
+}
