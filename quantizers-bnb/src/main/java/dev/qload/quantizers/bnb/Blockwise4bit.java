@@ -33,22 +33,36 @@ final class Blockwise4bit {
         };
     }
 
-    /** Quantizes blocks [firstBlock, endBlock) of n elements: codes into {@code packed}, scales into {@code absmax}. */
+    /**
+     * Quantizes blocks [firstBlock, endBlock) of n elements: codes into {@code packed}, scales into
+     * {@code absmax}. The scaling is bnb's default backend, op for op: a full block multiplies by the
+     * F32 reciprocal of its absmax (clamped to 1e-38 only for that reciprocal; the stored absmax is
+     * the raw maximum), the partial last block divides by its absmax clamped to 1e-38, which is also
+     * what it stores. An odd n is padded with the code of 0.0 (7 for NF4, 0 for FP4).
+     */
     static void quantizeBlocks(QuantType type, int blocksize, MemorySegment src, DType dtype, long n,
                                MemorySegment packed, MemorySegment absmax, long firstBlock, long endBlock) {
+        Codebooks.Bucketizer codes = Codebooks.codes(type);
+        int padding = codes.code(0f);
         for (long b = firstBlock; b < endBlock; b++) {
             long start = b * blocksize, end = Math.min(n, start + blocksize);
             float max = 0;
             for (long i = start; i < end; i++) max = Math.max(max, Math.abs(read(src, dtype, i)));
-            absmax.setAtIndex(F32, b, max);
-            // bnb's torch path divides by absmax clamped to 1e-38, so an all-zero block quantizes 0/1e-38 = 0.
-            float scale = 1f / Math.max(max, 1e-38f);
+            boolean partial = end - start < blocksize;
+            float clamped = Math.max(max, 1e-38f);
+            absmax.setAtIndex(F32, b, partial ? clamped : max);
+            float reciprocal = 1f / clamped;
             for (long i = start; i < end; i += 2) {
-                int hi = Codebooks.quantize4(type, read(src, dtype, i) * scale);
-                int lo = i + 1 < end ? Codebooks.quantize4(type, read(src, dtype, i + 1) * scale) : 0;
+                int hi = codes.code(scale(read(src, dtype, i), partial, clamped, reciprocal));
+                int lo = i + 1 < end ? codes.code(scale(read(src, dtype, i + 1), partial, clamped, reciprocal)) : padding;
                 packed.set(ValueLayout.JAVA_BYTE, i >>> 1, (byte) (hi << 4 | lo));
             }
         }
+    }
+
+    /** clamp(x · (1/absmax), −1, 1) for a full block, clamp(x / absmax, −1, 1) for the partial one. */
+    static float scale(float x, boolean partial, float clampedAbsmax, float reciprocal) {
+        return Math.clamp(partial ? x / clampedAbsmax : x * reciprocal, -1f, 1f);
     }
 
     /** The 4-bit code of element i. */

@@ -16,89 +16,141 @@ final class Codebooks {
         0.44070982933044434f, 0.5626170039176941f, 0.7229568362236023f, 1.0f,
     };
 
-    /** Midpoints between consecutive NF4 values: code i+1 when x is strictly above threshold i. */
-    static final float[] NF4_THRESHOLDS = {
-        -0.8480964f, -0.6106329f, -0.4599953f, -0.3396794f, -0.2346074f, -0.1379117f, -0.0455250f,
-        0.0397901f, 0.1202553f, 0.2035213f, 0.2920138f, 0.3893125f, 0.5016634f, 0.6427869f, 0.8614784f,
-    };
-
     /**
      * bnb's own FP4 (not OCP E2M1): bit 3 is the sign, the low 3 bits index
      * {@code [0, 0.0625, 8, 12, 4, 6, 2, 3]}, and the table is divided by its maximum, 12.
      */
     static final float[] FP4 = fp4();
 
-    /** Magnitude buckets in ascending value: the 3-bit codes for 0, 0.0052, 0.1667, 0.25, 0.3333, 0.5, 0.6667, 1. */
-    static final int[] FP4_CODES_ASCENDING = {0, 1, 6, 7, 4, 5, 2, 3};
-
-    /** Midpoints between consecutive ascending FP4 magnitudes ({@code dQuantizeFP4}'s tree). */
-    static final float[] FP4_THRESHOLDS = {0.00260417f, 0.0859375f, 0.20833333f, 0.29166667f, 0.4166667f, 0.583333f, 0.8333333f};
-
     private static float[] fp4() {
         float[] lut = {0f, 0.0625f, 8f, 12f, 4f, 6f, 2f, 3f};
         float[] table = new float[16];
         for (int i = 0; i < 8; i++) {
             table[i] = lut[i] / 12f;
-            table[i + 8] = -lut[i] / 12f;
+            // Code 8 is +0.0, not -0.0: bnb's table literal is the Python int -0.
+            table[i + 8] = i == 0 ? 0f : -lut[i] / 12f;
         }
         return table;
     }
 
     /**
      * The 256-entry signed dynamic map used for nested absmax
-     * ({@code create_dynamic_map(signed=True, max_exponent_bits=7, total_bits=8)}): for i = 0..6,
-     * the 2^i midpoints of {@code linspace(0.1, 1, 2^i + 1)} scaled by ±10^(i−6), plus 0 and 1,
-     * sorted. Index 127 is 0, index 255 is 1.
+     * ({@code create_dynamic_map(signed=True, max_exponent_bits=7, total_bits=8)}; spec/FORMATS.md
+     * §2.3): for i = 0..6, the 2^i midpoints of {@code linspace(0.1, 1, 2^i + 1)} scaled by
+     * ±10^(i−6), plus 0 and 1, sorted; index 127 is 0, index 255 is 1. The values are the table
+     * as torch's CPU {@code linspace} evaluates it (its vectorised steps round differently from the
+     * textbook formula in 90 of 256 entries, by one ulp), taken from tools/fixtures/bnb's run of
+     * bitsandbytes' own construction. A pre-quantized checkpoint carries its own copy
+     * ({@code weight.nested_quant_map}), which is what dequantization uses.
      */
-    static final float[] DYNAMIC = dynamicMap();
-
-    private static float[] dynamicMap() {
-        java.util.List<Float> values = new java.util.ArrayList<>();
-        int maxExponentBits = 7, totalBits = 8;
-        int nonSignBits = totalBits - 1; // signed
-        for (int i = 0; i < maxExponentBits; i++) {
-            int fractionItems = (1 << (i + nonSignBits - maxExponentBits)) + 1; // 2^i + 1 for these arguments
-            double[] boundaries = linspace(0.1, 1, fractionItems);
-            for (int j = 0; j < boundaries.length - 1; j++) {
-                // torch: means = (b[:-1] + b[1:]) / 2.0 in float32; then 10 ** (-(max_exponent_bits - 1) + i) * means
-                float mean = (float) ((float) boundaries[j] + (float) boundaries[j + 1]) / 2f;
-                float scale = (float) Math.pow(10, -(maxExponentBits - 1) + i);
-                values.add(scale * mean);
-                values.add(-scale * mean);
-            }
-        }
-        values.add(0f);
-        values.add(1f);
-        float[] out = new float[values.size()];
-        for (int i = 0; i < out.length; i++) out[i] = values.get(i);
-        java.util.Arrays.sort(out);
-        if (out.length != 256) throw new IllegalStateException("dynamic map has " + out.length + " entries");
-        return out;
-    }
-
-    /** torch.linspace in float32: start + i·(end − start)/(steps − 1). */
-    private static double[] linspace(double start, double end, int steps) {
-        double[] out = new double[steps];
-        float step = (float) ((end - start) / (steps - 1));
-        for (int i = 0; i < steps; i++) out[i] = (float) start + i * step;
-        return out;
-    }
+    static final float[] DYNAMIC = {
+        -0x1.fc6666p-1f, -0x1.f53332p-1f, -0x1.eep-1f, -0x1.e6ccccp-1f,
+        -0x1.df9998p-1f, -0x1.d86666p-1f, -0x1.d13334p-1f, -0x1.cap-1f,
+        -0x1.c2ccccp-1f, -0x1.bb9998p-1f, -0x1.b46666p-1f, -0x1.ad3332p-1f,
+        -0x1.a6p-1f, -0x1.9eccccp-1f, -0x1.979998p-1f, -0x1.906666p-1f,
+        -0x1.893334p-1f, -0x1.82p-1f, -0x1.7acccep-1f, -0x1.73999ap-1f,
+        -0x1.6c6668p-1f, -0x1.653334p-1f, -0x1.5ep-1f, -0x1.56cccep-1f,
+        -0x1.4f999ap-1f, -0x1.486666p-1f, -0x1.413334p-1f, -0x1.3ap-1f,
+        -0x1.32ccccp-1f, -0x1.2b999ap-1f, -0x1.246668p-1f, -0x1.1d3334p-1f,
+        -0x1.16p-1f, -0x1.0eccccp-1f, -0x1.07999ap-1f, -0x1.006666p-1f,
+        -0x1.f26668p-2f, -0x1.e4p-2f, -0x1.d59998p-2f, -0x1.c73334p-2f,
+        -0x1.b8ccccp-2f, -0x1.aa6664p-2f, -0x1.9cp-2f, -0x1.8d9998p-2f,
+        -0x1.7f3334p-2f, -0x1.70ccccp-2f, -0x1.626664p-2f, -0x1.54p-2f,
+        -0x1.459998p-2f, -0x1.373334p-2f, -0x1.28ccccp-2f, -0x1.1a6668p-2f,
+        -0x1.0cp-2f, -0x1.fb3334p-3f, -0x1.de6668p-3f, -0x1.c1999ap-3f,
+        -0x1.a4ccccp-3f, -0x1.88p-3f, -0x1.6b3332p-3f, -0x1.4e6666p-3f,
+        -0x1.31999ap-3f, -0x1.14ccccp-3f, -0x1.fp-4f, -0x1.b66668p-4f,
+        -0x1.93d70ap-4f, -0x1.8851eap-4f, -0x1.7ccccep-4f, -0x1.7147aep-4f,
+        -0x1.65c29p-4f, -0x1.5a3d7p-4f, -0x1.4eb85p-4f, -0x1.433334p-4f,
+        -0x1.37ae14p-4f, -0x1.2c28f6p-4f, -0x1.20a3d6p-4f, -0x1.151ebap-4f,
+        -0x1.09999ap-4f, -0x1.fc28f4p-5f, -0x1.e51ebap-5f, -0x1.ce147ap-5f,
+        -0x1.b70a3ep-5f, -0x1.ap-5f, -0x1.88f5c2p-5f, -0x1.71eb86p-5f,
+        -0x1.5ae146p-5f, -0x1.43d70ap-5f, -0x1.2ccccep-5f, -0x1.15c28ep-5f,
+        -0x1.fd70a4p-6f, -0x1.cf5c26p-6f, -0x1.a147aep-6f, -0x1.733334p-6f,
+        -0x1.451eb8p-6f, -0x1.170a3ep-6f, -0x1.d1eb86p-7f, -0x1.75c29p-7f,
+        -0x1.3e76c8p-7f, -0x1.2c083p-7f, -0x1.19999ap-7f, -0x1.072b02p-7f,
+        -0x1.e978d4p-8f, -0x1.c49ba6p-8f, -0x1.9fbe76p-8f, -0x1.7ae148p-8f,
+        -0x1.56041ap-8f, -0x1.3126e8p-8f, -0x1.0c49bap-8f, -0x1.ced914p-9f,
+        -0x1.851eb8p-9f, -0x1.3b645ap-9f, -0x1.e353f8p-10f, -0x1.4fdf3ap-10f,
+        -0x1.eecbfep-11f, -0x1.b3d07cp-11f, -0x1.78d5p-11f, -0x1.3dd982p-11f,
+        -0x1.02de02p-11f, -0x1.8fc506p-12f, -0x1.19ce0ap-12f, -0x1.47ae16p-13f,
+        -0x1.743e96p-14f, -0x1.15df66p-14f, -0x1.6f0068p-15f, -0x1.64840cp-16f,
+        -0x1.040bfep-17f, -0x1.b43528p-19f, -0x1.27476ep-21f, 0f,
+        0x1.27476ep-21f, 0x1.b43528p-19f, 0x1.040bfep-17f, 0x1.64840cp-16f,
+        0x1.6f0068p-15f, 0x1.15df66p-14f, 0x1.743e96p-14f, 0x1.47ae16p-13f,
+        0x1.19ce0ap-12f, 0x1.8fc506p-12f, 0x1.02de02p-11f, 0x1.3dd982p-11f,
+        0x1.78d5p-11f, 0x1.b3d07cp-11f, 0x1.eecbfep-11f, 0x1.4fdf3ap-10f,
+        0x1.e353f8p-10f, 0x1.3b645ap-9f, 0x1.851eb8p-9f, 0x1.ced914p-9f,
+        0x1.0c49bap-8f, 0x1.3126e8p-8f, 0x1.56041ap-8f, 0x1.7ae148p-8f,
+        0x1.9fbe76p-8f, 0x1.c49ba6p-8f, 0x1.e978d4p-8f, 0x1.072b02p-7f,
+        0x1.19999ap-7f, 0x1.2c083p-7f, 0x1.3e76c8p-7f, 0x1.75c29p-7f,
+        0x1.d1eb86p-7f, 0x1.170a3ep-6f, 0x1.451eb8p-6f, 0x1.733334p-6f,
+        0x1.a147aep-6f, 0x1.cf5c26p-6f, 0x1.fd70a4p-6f, 0x1.15c28ep-5f,
+        0x1.2ccccep-5f, 0x1.43d70ap-5f, 0x1.5ae146p-5f, 0x1.71eb86p-5f,
+        0x1.88f5c2p-5f, 0x1.ap-5f, 0x1.b70a3ep-5f, 0x1.ce147ap-5f,
+        0x1.e51ebap-5f, 0x1.fc28f4p-5f, 0x1.09999ap-4f, 0x1.151ebap-4f,
+        0x1.20a3d6p-4f, 0x1.2c28f6p-4f, 0x1.37ae14p-4f, 0x1.433334p-4f,
+        0x1.4eb85p-4f, 0x1.5a3d7p-4f, 0x1.65c29p-4f, 0x1.7147aep-4f,
+        0x1.7ccccep-4f, 0x1.8851eap-4f, 0x1.93d70ap-4f, 0x1.b66668p-4f,
+        0x1.fp-4f, 0x1.14ccccp-3f, 0x1.31999ap-3f, 0x1.4e6666p-3f,
+        0x1.6b3332p-3f, 0x1.88p-3f, 0x1.a4ccccp-3f, 0x1.c1999ap-3f,
+        0x1.de6668p-3f, 0x1.fb3334p-3f, 0x1.0cp-2f, 0x1.1a6668p-2f,
+        0x1.28ccccp-2f, 0x1.373334p-2f, 0x1.459998p-2f, 0x1.54p-2f,
+        0x1.626664p-2f, 0x1.70ccccp-2f, 0x1.7f3334p-2f, 0x1.8d9998p-2f,
+        0x1.9cp-2f, 0x1.aa6664p-2f, 0x1.b8ccccp-2f, 0x1.c73334p-2f,
+        0x1.d59998p-2f, 0x1.e4p-2f, 0x1.f26668p-2f, 0x1.006666p-1f,
+        0x1.07999ap-1f, 0x1.0eccccp-1f, 0x1.16p-1f, 0x1.1d3334p-1f,
+        0x1.246668p-1f, 0x1.2b999ap-1f, 0x1.32ccccp-1f, 0x1.3ap-1f,
+        0x1.413334p-1f, 0x1.486666p-1f, 0x1.4f999ap-1f, 0x1.56cccep-1f,
+        0x1.5ep-1f, 0x1.653334p-1f, 0x1.6c6668p-1f, 0x1.73999ap-1f,
+        0x1.7acccep-1f, 0x1.82p-1f, 0x1.893334p-1f, 0x1.906666p-1f,
+        0x1.979998p-1f, 0x1.9eccccp-1f, 0x1.a6p-1f, 0x1.ad3332p-1f,
+        0x1.b46666p-1f, 0x1.bb9998p-1f, 0x1.c2ccccp-1f, 0x1.cap-1f,
+        0x1.d13334p-1f, 0x1.d86666p-1f, 0x1.df9998p-1f, 0x1.e6ccccp-1f,
+        0x1.eep-1f, 0x1.f53332p-1f, 0x1.fc6666p-1f, 0x1p+0f,
+    };
 
     static float[] table(QuantType type) {
         return type == QuantType.NF4 ? NF4 : FP4;
     }
 
-    /** The 4-bit code of a normalised value x ∈ [−1, 1]: nearest value, ties to the lower code. */
-    static int quantize4(QuantType type, float x) {
-        if (type == QuantType.NF4) {
-            int code = 0;
-            while (code < 15 && x > NF4_THRESHOLDS[code]) code++;
-            return code;
+    /**
+     * Nearest-code search as bnb's default backend does it ({@code backends/default/ops.py ::
+     * _get_4bit_quantize_bounds}, {@code torch.bucketize}): the table sorted (stably), F32
+     * midpoints {@code (sorted[i] + sorted[i+1]) / 2}, and a value exactly on a midpoint goes to
+     * the lower one. Checked bit for bit against tools/fixtures/bnb.
+     */
+    static final class Bucketizer {
+        private final float[] midpoints;
+        private final int[] codeOfBucket;
+
+        Bucketizer(float[] table) {
+            Integer[] order = new Integer[table.length];
+            for (int i = 0; i < order.length; i++) order[i] = i;
+            java.util.Arrays.sort(order, (a, b) -> Float.compare(table[a], table[b]) != 0 ? Float.compare(table[a], table[b]) : Integer.compare(a, b));
+            codeOfBucket = new int[table.length];
+            midpoints = new float[table.length - 1];
+            for (int i = 0; i < table.length; i++) codeOfBucket[i] = order[i];
+            for (int i = 0; i < midpoints.length; i++) midpoints[i] = (table[order[i]] + table[order[i + 1]]) / 2f;
         }
-        float magnitude = Math.abs(x);
-        int bucket = 0;
-        while (bucket < 7 && magnitude > FP4_THRESHOLDS[bucket]) bucket++;
-        int code = FP4_CODES_ASCENDING[bucket];
-        return x < 0 ? code | 8 : code;
+
+        /** The code of x: bucket = number of midpoints strictly below x. */
+        int code(float x) {
+            int lo = 0, hi = midpoints.length; // first index with midpoints[i] >= x
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (midpoints[mid] < x) lo = mid + 1;
+                else hi = mid;
+            }
+            return codeOfBucket[lo];
+        }
+    }
+
+    static final Bucketizer NF4_CODES = new Bucketizer(NF4);
+    static final Bucketizer FP4_CODES = new Bucketizer(FP4);
+    static final Bucketizer DYNAMIC_CODES = new Bucketizer(DYNAMIC);
+
+    static Bucketizer codes(QuantType type) {
+        return type == QuantType.NF4 ? NF4_CODES : FP4_CODES;
     }
 }

@@ -37,13 +37,19 @@ final class Int8Rows {
                 max = Math.max(max, Math.abs(v));
             }
             scb.setAtIndex(Blockwise4bit.F32, r, max);
-            for (int c = 0; c < in; c++) cb.set(ValueLayout.JAVA_BYTE, (long) r * in + c, quantize(row[c], max));
+            float factor = factor(max);
+            for (int c = 0; c < in; c++) cb.set(ValueLayout.JAVA_BYTE, (long) r * in + c, quantize(row[c], max, factor));
         }
     }
 
-    /** round(v · 127 / max), half to even; an all-zero row gives zeros rather than 0/0. */
-    static byte quantize(float v, float max) {
+    /** {@code 127.0 / row_stats}: torch's reciprocal-then-multiply, in F32. */
+    static float factor(float max) {
+        return (1f / max) * 127f;
+    }
+
+    /** round(v · factor), half to even; an all-zero row gives zeros (bnb would compute 0·inf). */
+    static byte quantize(float v, float max, float factor) {
         if (max == 0) return 0;
-        return (byte) Math.rint(v * 127f / max);
+        return (byte) Math.rint(v * factor);
     }
 }

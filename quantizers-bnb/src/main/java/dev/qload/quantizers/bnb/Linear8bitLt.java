@@ -58,22 +58,39 @@ final class Linear8bitLt extends Module implements LinearForward {
         return out;
     }
 
+    /**
+     * {@code MatMul8bitLt.forward} on bnb's default backend: activations go to F16 for the int8
+     * side; elements with |x| ≥ threshold are zeroed before the row scale is taken, and their whole
+     * columns are dropped from the int8 product and added back in full precision against the
+     * dequantized weight columns.
+     */
     @Override
     public void forward(Kernels k, float[] x, int tokens, float[] y) {
-        boolean[] outlier = new boolean[in];
+        float[] xh = new float[tokens * in];
+        for (int i = 0; i < xh.length; i++) xh[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
+        boolean[] outlierColumn = new boolean[in];
+        boolean anyOutlier = false;
         if (threshold > 0) {
-            for (int t = 0; t < tokens; t++) for (int c = 0; c < in; c++) if (Math.abs(x[t * in + c]) >= threshold) outlier[c] = true;
+            for (int i = 0; i < xh.length; i++) {
+                if (Math.abs(xh[i]) >= threshold) {
+                    xh[i] = 0;
+                    outlierColumn[i % in] = true;
+                    anyOutlier = true;
+                }
+            }
         }
         byte[] ca = new byte[tokens * in];
         float[] sca = new float[tokens];
         for (int t = 0; t < tokens; t++) {
             float max = 0;
-            for (int c = 0; c < in; c++) if (!outlier[c]) max = Math.max(max, Math.abs(x[t * in + c]));
+            for (int c = 0; c < in; c++) max = Math.max(max, Math.abs(xh[t * in + c]));
             sca[t] = max;
-            for (int c = 0; c < in; c++) ca[t * in + c] = outlier[c] ? 0 : Int8Rows.quantize(x[t * in + c], max);
+            float factor = Int8Rows.factor(max);
+            for (int c = 0; c < in; c++) ca[t * in + c] = outlierColumn[c] ? 0 : Int8Rows.quantize(xh[t * in + c], max, factor);
         }
         MemorySegment cb = slot("weight").get().data(), scb = slot("SCB").get().data();
         float[] bias = hasBias ? slot("bias").get().toFloatArray() : null;
+        boolean outliers = anyOutlier;
         Parallel.forRange(out, 16, (from, to) -> {
             byte[] row = new byte[in];
             for (int r = from; r < to; r++) {
@@ -82,9 +99,13 @@ final class Linear8bitLt extends Module implements LinearForward {
                 for (int t = 0; t < tokens; t++) {
                     int acc = 0;
                     for (int c = 0; c < in; c++) acc += ca[t * in + c] * row[c];
-                    float v = acc * (sca[t] * s) * Int8Rows.INV_127_SQUARED;
-                    for (int c = 0; c < in; c++) if (outlier[c]) v += x[t * in + c] * (row[c] * s * Int8Rows.INV_127);
-                    y[t * out + r] = v + (bias == null ? 0 : bias[r]);
+                    float v = acc * (sca[t] * s) * Int8Rows.INV_127_SQUARED + (bias == null ? 0 : bias[r]);
+                    if (outliers) {
+                        float extra = 0;
+                        for (int c = 0; c < in; c++) if (outlierColumn[c]) extra += x[t * in + c] * (row[c] * s * Int8Rows.INV_127);
+                        v += extra;
+                    }
+                    y[t * out + r] = v;
                 }
             }
         });

@@ -10,7 +10,7 @@ import java.lang.foreign.ValueLayout;
  * <pre>
  * offset = mean(absmax)
  * nested_absmax[j] = max |(absmax − offset)[256j : 256j+256]|
- * q[i] = argmin_k |dynamic[k] − (absmax[i] − offset) / nested_absmax[i/256]|   first (lowest) index on ties
+ * q[i] = bucketize((absmax[i] − offset) / nested_absmax[i/256], midpoints of the dynamic map)   lower index on ties
  * absmax[i] ≈ dynamic[q[i]] · nested_absmax[i/256] + offset
  * </pre>
  */
@@ -19,33 +19,54 @@ final class NestedAbsmax {
 
     private NestedAbsmax() {}
 
-    /** Compresses {@code absmax} (F32, n values); returns the offset. */
+    /** Compresses {@code absmax} (F32, n values); returns the offset. Same scaling rules as {@link Blockwise4bit}. */
     static float compress(float[] absmax, MemorySegment codes, MemorySegment nestedAbsmax) {
-        double sum = 0;
-        for (float a : absmax) sum += a;
-        float offset = (float) (sum / absmax.length);
-        int blocks = (absmax.length + QuantState.NESTED_BLOCKSIZE - 1) / QuantState.NESTED_BLOCKSIZE;
+        float offset = mean(absmax);
+        int bs = QuantState.NESTED_BLOCKSIZE;
+        int blocks = (absmax.length + bs - 1) / bs;
         for (int j = 0; j < blocks; j++) {
-            int start = j * QuantState.NESTED_BLOCKSIZE, end = Math.min(absmax.length, start + QuantState.NESTED_BLOCKSIZE);
+            int start = j * bs, end = Math.min(absmax.length, start + bs);
             float max = 0;
             for (int i = start; i < end; i++) max = Math.max(max, Math.abs(absmax[i] - offset));
-            nestedAbsmax.setAtIndex(F32, j, max);
-            float scale = 1f / Math.max(max, 1e-38f);
-            for (int i = start; i < end; i++) codes.set(ValueLayout.JAVA_BYTE, i, (byte) nearest((absmax[i] - offset) * scale));
+            boolean partial = end - start < bs;
+            float clamped = Math.max(max, 1e-38f);
+            nestedAbsmax.setAtIndex(F32, j, partial ? clamped : max);
+            float reciprocal = 1f / clamped;
+            for (int i = start; i < end; i++) {
+                float scaled = Blockwise4bit.scale(absmax[i] - offset, partial, clamped, reciprocal);
+                codes.set(ValueLayout.JAVA_BYTE, i, (byte) Codebooks.DYNAMIC_CODES.code(scaled));
+            }
         }
         return offset;
     }
 
-    /** Index of the closest dynamic-map value; the lowest index wins a tie, as torch.argmin does. */
-    static int nearest(float x) {
-        float[] map = Codebooks.DYNAMIC;
-        int lo = 0, hi = map.length - 1;
-        while (hi - lo > 1) { // the map is sorted: bracket x, then compare the two neighbours
-            int mid = (lo + hi) >>> 1;
-            if (map[mid] <= x) lo = mid;
-            else hi = mid;
+    /**
+     * {@code absmax.mean()} in F32: a pairwise sum (eight running sums over blocks of up to 128,
+     * halves above that, as numpy's {@code pairwise_sum}), then one division. This reproduces torch's
+     * F32 mean on every fixture in tools/fixtures/bnb; a plain or double-precision sum does not.
+     */
+    static float mean(float[] values) {
+        return pairwiseSum(values, 0, values.length) / values.length;
+    }
+
+    static float pairwiseSum(float[] a, int from, int n) {
+        if (n < 8) {
+            float sum = 0;
+            for (int i = 0; i < n; i++) sum += a[from + i];
+            return sum;
         }
-        return Math.abs(map[hi] - x) < Math.abs(map[lo] - x) ? hi : lo;
+        if (n <= 128) {
+            float[] r = new float[8];
+            System.arraycopy(a, from, r, 0, 8);
+            int i = 8;
+            for (; i < n - n % 8; i += 8) for (int j = 0; j < 8; j++) r[j] += a[from + i + j];
+            float sum = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+            for (; i < n; i++) sum += a[from + i];
+            return sum;
+        }
+        int half = n / 2;
+        half -= half % 8;
+        return pairwiseSum(a, from, half) + pairwiseSum(a, from + half, n - half);
     }
 
     static float absmax(MemorySegment codes, MemorySegment nestedAbsmax, MemorySegment nestedMap, float offset, long block) {
