@@ -9,6 +9,7 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -29,8 +30,30 @@ final class VectorKernels implements Kernels {
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
     private static final int L = F.length();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Lane i ↔ lane i ^ s for s = L/2, L/4, ..., 1: the fixed pairwise order in which {@link #sum} adds lanes. */
+    private static final VectorShuffle<Float>[] BUTTERFLY = butterfly();
 
     private VectorKernels() {}
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] butterfly() {
+        VectorShuffle<Float>[] steps = new VectorShuffle[Integer.numberOfTrailingZeros(L)];
+        for (int i = 0, s = L / 2; s > 0; i++, s /= 2) {
+            int step = s;
+            steps[i] = VectorShuffle.fromOp(F, lane -> lane ^ step);
+        }
+        return steps;
+    }
+
+    /**
+     * Σ of the lanes in a fixed pairwise order. Not {@code reduceLanes(ADD)}: its order is left to
+     * the JIT, so the interpreter's fallback and C2's code round differently and the same dot
+     * product changed its last bits once compiled.
+     */
+    private static float sum(FloatVector v) {
+        for (VectorShuffle<Float> s : BUTTERFLY) v = v.add(v.rearrange(s));
+        return v.lane(0);
+    }
 
     @Override
     public String name() {
@@ -68,7 +91,7 @@ final class VectorKernels implements Kernels {
             acc1 = load(w, dtype, elementOffset + k + L).fma(FloatVector.fromArray(F, x, xOff + k + L), acc1);
         }
         for (; k <= n - L; k += L) acc0 = load(w, dtype, elementOffset + k).fma(FloatVector.fromArray(F, x, xOff + k), acc0);
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float sum = sum(acc0.add(acc1));
         for (; k < n; k++) sum += ScalarKernels.element(w, dtype, elementOffset + k) * x[xOff + k];
         return sum;
     }
@@ -78,7 +101,7 @@ final class VectorKernels implements Kernels {
         FloatVector acc = FloatVector.zero(F);
         int k = 0;
         for (; k <= n - L; k += L) acc = FloatVector.fromArray(F, a, aOff + k).fma(FloatVector.fromArray(F, b, bOff + k), acc);
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sum(acc);
         for (; k < n; k++) sum += a[aOff + k] * b[bOff + k];
         return sum;
     }
@@ -113,7 +136,7 @@ final class VectorKernels implements Kernels {
             FloatVector v = FloatVector.fromArray(F, x, off + k);
             acc = v.fma(v, acc);
         }
-        float ss = acc.reduceLanes(VectorOperators.ADD);
+        float ss = sum(acc);
         for (; k < n; k++) ss += x[off + k] * x[off + k];
         return ss;
     }
@@ -133,7 +156,7 @@ final class VectorKernels implements Kernels {
         FloatVector acc = FloatVector.zero(F);
         int k = 0;
         for (; k <= n - L; k += L) acc = acc.add(FloatVector.fromArray(F, x, off + k));
-        float mean = acc.reduceLanes(VectorOperators.ADD);
+        float mean = sum(acc);
         for (; k < n; k++) mean += x[off + k];
         mean /= n;
         FloatVector m = FloatVector.broadcast(F, mean);
@@ -142,7 +165,7 @@ final class VectorKernels implements Kernels {
             FloatVector d = FloatVector.fromArray(F, x, off + k).sub(m);
             acc = d.fma(d, acc);
         }
-        float var = acc.reduceLanes(VectorOperators.ADD);
+        float var = sum(acc);
         for (; k < n; k++) var += (x[off + k] - mean) * (x[off + k] - mean);
         float inv = (float) (1 / Math.sqrt(var / n + eps));
         for (k = 0; k <= n - L; k += L) {
@@ -231,7 +254,7 @@ final class VectorKernels implements Kernels {
             e.intoArray(x, k);
             sv = sv.add(e);
         }
-        float sum = sv.reduceLanes(VectorOperators.ADD);
+        float sum = sum(sv);
         for (; k < off + n; k++) {
             x[k] = (float) Math.exp(x[k] - max);
             sum += x[k];

@@ -48,6 +48,14 @@ public interface Quantizer {
         return root.stateDict();
     }
 
+    /**
+     * The {@code quantization_config} to write into a saved checkpoint's config.json, with HF's
+     * field names, so that transformers (and qload) load it as pre-quantized.
+     */
+    default Map<String, Object> quantizationConfig() {
+        throw notSupported(Capability.SAVE);
+    }
+
     /** The exact error every unsupported capability raises. */
     default PluginException notSupported(Capability capability) {
         return new PluginException(Problem.of(ErrorId.NOT_SUPPORTED,

@@ -141,6 +141,11 @@ final class BitsAndBytesQuantizer implements Quantizer {
     }
 
     @Override
+    public Map<String, Object> quantizationConfig() {
+        return config.toDict();
+    }
+
+    @Override
     public void dequantize(Module root) {
         for (var e : root.namedModules().entrySet()) {
             Module m = e.getValue();

@@ -17,8 +17,8 @@ import tools.jackson.databind.JsonNode;
  * {@code llm_int8_threshold} (6.0), {@code llm_int8_skip_modules} (default: the output head).
  * qload adds {@code bnb_4bit_blocksize} (default 64, what transformers always uses).
  */
-record BnbConfig(boolean fourBit, QuantType quantType, boolean doubleQuant, int blocksize, DType quantStorage,
-                 float int8Threshold, List<String> skipModules) {
+record BnbConfig(boolean fourBit, QuantType quantType, boolean doubleQuant, int blocksize, DType quantStorage, String computeDtype,
+                 float int8Threshold, List<String> skipModules, boolean defaultSkip) {
 
     static BnbConfig from(ModelConfig c) {
         boolean four = c.boolValue("load_in_4bit", c.boolValue("_load_in_4bit", false));
@@ -48,7 +48,8 @@ record BnbConfig(boolean fourBit, QuantType quantType, boolean doubleQuant, int 
         };
         List<String> skip = new ArrayList<>();
         JsonNode s = c.json().get("llm_int8_skip_modules");
-        if (s == null || s.isNull()) {
+        boolean defaultSkip = s == null || s.isNull();
+        if (defaultSkip) {
             skip.add("lm_head");
         } else if (s.isArray()) {
             for (JsonNode m : s) skip.add(m.asString());
@@ -56,7 +57,33 @@ record BnbConfig(boolean fourBit, QuantType quantType, boolean doubleQuant, int 
             throw new ConfigException(Problem.inFile(ErrorId.CONFIG_WRONG_TYPE, "'llm_int8_skip_modules' must be a list of module names", c.source(), null, -1));
         }
         return new BnbConfig(four, type, c.boolValue("bnb_4bit_use_double_quant", false), blocksize, storage,
-                (float) c.doubleValue("llm_int8_threshold", 6.0), List.copyOf(skip));
+                c.optionalString("bnb_4bit_compute_dtype").orElse("float32"), (float) c.doubleValue("llm_int8_threshold", 6.0),
+                List.copyOf(skip), defaultSkip);
+    }
+
+    /** {@code BitsAndBytesConfig.to_dict()}: what a saved checkpoint's config.json holds. */
+    java.util.Map<String, Object> toDict() {
+        java.util.Map<String, Object> d = new java.util.LinkedHashMap<>();
+        d.put("_load_in_4bit", fourBit);
+        d.put("_load_in_8bit", !fourBit);
+        d.put("bnb_4bit_compute_dtype", computeDtype);
+        d.put("bnb_4bit_quant_storage", switch (quantStorage) {
+            case BF16 -> "bfloat16";
+            case F16 -> "float16";
+            case F32 -> "float32";
+            default -> "uint8";
+        });
+        d.put("bnb_4bit_quant_type", quantType.id);
+        d.put("bnb_4bit_use_double_quant", doubleQuant);
+        if (blocksize != 64) d.put("bnb_4bit_blocksize", blocksize); // qload's extension; transformers always uses 64
+        d.put("llm_int8_enable_fp32_cpu_offload", false);
+        d.put("llm_int8_has_fp16_weight", false);
+        d.put("llm_int8_skip_modules", defaultSkip ? null : skipModules);
+        d.put("llm_int8_threshold", (double) int8Threshold);
+        d.put("load_in_4bit", fourBit);
+        d.put("load_in_8bit", !fourBit);
+        d.put("quant_method", "bitsandbytes");
+        return d;
     }
 
     /**

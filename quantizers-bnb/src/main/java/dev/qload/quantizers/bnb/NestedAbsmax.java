@@ -40,33 +40,9 @@ final class NestedAbsmax {
         return offset;
     }
 
-    /**
-     * {@code absmax.mean()} in F32: a pairwise sum (eight running sums over blocks of up to 128,
-     * halves above that, as numpy's {@code pairwise_sum}), then one division. This reproduces torch's
-     * F32 mean on every fixture in tools/fixtures/bnb; a plain or double-precision sum does not.
-     */
+    /** {@code absmax.mean()} in F32, as torch computes it: {@link TorchSum}, then one division. */
     static float mean(float[] values) {
-        return pairwiseSum(values, 0, values.length) / values.length;
-    }
-
-    static float pairwiseSum(float[] a, int from, int n) {
-        if (n < 8) {
-            float sum = 0;
-            for (int i = 0; i < n; i++) sum += a[from + i];
-            return sum;
-        }
-        if (n <= 128) {
-            float[] r = new float[8];
-            System.arraycopy(a, from, r, 0, 8);
-            int i = 8;
-            for (; i < n - n % 8; i += 8) for (int j = 0; j < 8; j++) r[j] += a[from + i + j];
-            float sum = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-            for (; i < n; i++) sum += a[from + i];
-            return sum;
-        }
-        int half = n / 2;
-        half -= half % 8;
-        return pairwiseSum(a, from, half) + pairwiseSum(a, from + half, n - half);
+        return TorchSum.sum(values) / values.length;
     }
 
     static float absmax(MemorySegment codes, MemorySegment nestedAbsmax, MemorySegment nestedMap, float offset, long block) {

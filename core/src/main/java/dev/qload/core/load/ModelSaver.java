@@ -1,0 +1,68 @@
+package dev.qload.core.load;
+
+import dev.qload.core.checkpoint.CheckpointWriter;
+import dev.qload.core.config.Json;
+import dev.qload.core.spi.Quantizer;
+import dev.qload.core.tensor.Tensor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Writes a loaded model back as an HF checkpoint directory: weights (sharded by size, with the
+ * index) and a config.json that is the original with {@code quantization_config} set from the
+ * quantizer, or removed when the model is dense. As transformers' {@code save_pretrained} does,
+ * a tensor tied to one already written is left out (the config's {@code tie_word_embeddings}
+ * restores it).
+ */
+public final class ModelSaver {
+    private ModelSaver() {}
+
+    /** As loaded: in the quantizer's layout with its {@code quantization_config}, or dense if the model is. */
+    public static List<Path> save(LoadedModel model, Path directory, long maxShardBytes) {
+        return save(model, model.quantizer().orElse(null), directory, maxShardBytes);
+    }
+
+    /** Dense (after {@code Quantizer.dequantize}): the module tree's own state dict, no {@code quantization_config}. */
+    public static List<Path> saveDense(LoadedModel model, Path directory, long maxShardBytes) {
+        return save(model, null, directory, maxShardBytes);
+    }
+
+    private static List<Path> save(LoadedModel model, Quantizer quantizer, Path directory, long maxShardBytes) {
+        Map<String, Tensor> state = quantizer != null ? quantizer.checkpointState(model.root()) : model.root().stateDict();
+        Map<String, Tensor> unique = new LinkedHashMap<>();
+        Set<Tensor> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (var e : state.entrySet()) if (seen.add(e.getValue())) unique.put(e.getKey(), e.getValue());
+        ObjectNode config = model.config().json().deepCopy();
+        config.remove("quantization_config");
+        if (quantizer != null) config.set("quantization_config", Json.STRICT.valueToTree(quantizer.quantizationConfig()));
+        List<Path> written = new java.util.ArrayList<>(CheckpointWriter.save(directory, unique, maxShardBytes));
+        Path configFile = directory.resolve("config.json");
+        try {
+            // transformers writes config.json with sorted keys and a 2-space indent.
+            String json = Json.STRICT.rebuild().enable(SerializationFeature.INDENT_OUTPUT)
+                    .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS).build().writeValueAsString(sorted(config));
+            Files.writeString(configFile, json + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + configFile, e);
+        }
+        written.add(configFile);
+        return written;
+    }
+
+    private static ObjectNode sorted(ObjectNode node) {
+        ObjectNode out = Json.STRICT.createObjectNode();
+        new java.util.TreeMap<>(node.properties().stream().collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue)))
+                .forEach((k, v) -> out.set(k, v instanceof ObjectNode o ? sorted(o) : v));
+        return out;
+    }
+}
