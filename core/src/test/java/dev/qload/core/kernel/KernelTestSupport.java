@@ -120,10 +120,11 @@ final class KernelTestSupport {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                fail("child JVM did not finish in 30 s: " + cmd);
+                fail("child JVM running " + mainClass.getName() + " did not finish in 30 s");
             }
             String text = Files.readString(log, StandardCharsets.UTF_8).trim();
-            assertEquals(0, p.exitValue(), () -> "child JVM " + cmd + " failed:\n" + text);
+            String shown = String.join(" ", cmd).replace(System.getProperty("java.class.path"), "<class path>");
+            assertEquals(0, p.exitValue(), () -> "child JVM " + shown + " failed:\n" + text);
             return text;
         } finally {
             Files.deleteIfExists(log);
