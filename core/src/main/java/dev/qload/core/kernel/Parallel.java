@@ -1,6 +1,7 @@
 package dev.qload.core.kernel;
 
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.RecursiveAction;
 
 /**
@@ -16,12 +17,20 @@ public final class Parallel {
 
     private Parallel() {}
 
+    /**
+     * Runs {@code body} over [0, count). Inside a fork-join pool (the loader's workers) the split
+     * stays in that pool, so a quantize kernel called by the loader shares the loader's threads;
+     * elsewhere it uses the common pool.
+     */
     public static void forRange(int count, int grain, RangeBody body) {
-        if (count <= grain || ForkJoinPool.getCommonPoolParallelism() <= 1) {
+        if (count <= grain) {
             body.run(0, count);
             return;
         }
-        ForkJoinPool.commonPool().invoke(new Split(0, count, Math.max(1, grain), body));
+        Split split = new Split(0, count, Math.max(1, grain), body);
+        if (ForkJoinTask.inForkJoinPool()) split.invoke();
+        else if (ForkJoinPool.getCommonPoolParallelism() <= 1) body.run(0, count);
+        else ForkJoinPool.commonPool().invoke(split);
     }
 
     private static final class Split extends RecursiveAction {

@@ -16,7 +16,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -51,12 +52,15 @@ final class Materializer {
     }
 
     void run(LoadPlan plan) {
+        // A fork-join pool, so that kernels which split their own work (Parallel.forRange) run on these
+        // same workers instead of queueing behind the common pool.
         AtomicInteger threadNumber = new AtomicInteger();
-        ExecutorService pool = Executors.newFixedThreadPool(options.threads(), r -> {
-            Thread t = new Thread(r, "qload-load-" + threadNumber.incrementAndGet());
+        ExecutorService pool = new ForkJoinPool(options.threads(), p -> {
+            ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
+            t.setName("qload-load-" + threadNumber.incrementAndGet());
             t.setDaemon(true);
             return t;
-        });
+        }, null, false);
         try {
             Map<NamedSlot, Tensor> results = allocate(plan, pool);
             long total = plan.sourceBytes() - plan.mappedBytes();

@@ -1,5 +1,6 @@
 package dev.qload.quantizers.bnb;
 
+import dev.qload.core.kernel.Kernels;
 import dev.qload.core.tensor.DType;
 import dev.qload.core.tensor.FloatFormats;
 import java.lang.foreign.MemorySegment;
@@ -44,18 +45,23 @@ final class Blockwise4bit {
                                MemorySegment packed, MemorySegment absmax, long firstBlock, long endBlock) {
         Codebooks.Bucketizer codes = Codebooks.codes(type);
         int padding = codes.code(0f);
+        Kernels k = Kernels.get();
+        float[] block = new float[blocksize];
         for (long b = firstBlock; b < endBlock; b++) {
-            long start = b * blocksize, end = Math.min(n, start + blocksize);
+            long start = b * blocksize;
+            int len = (int) Math.min(blocksize, n - start);
+            k.toFloat(src, dtype, start, block, 0, len); // one read of the mapped bytes per block
             float max = 0;
-            for (long i = start; i < end; i++) max = Math.max(max, Math.abs(read(src, dtype, i)));
-            boolean partial = end - start < blocksize;
+            for (int i = 0; i < len; i++) max = Math.max(max, Math.abs(block[i]));
+            boolean partial = len < blocksize;
             float clamped = Math.max(max, 1e-38f);
             absmax.setAtIndex(F32, b, partial ? clamped : max);
             float reciprocal = 1f / clamped;
-            for (long i = start; i < end; i += 2) {
-                int hi = codes.code(scale(read(src, dtype, i), partial, clamped, reciprocal));
-                int lo = i + 1 < end ? codes.code(scale(read(src, dtype, i + 1), partial, clamped, reciprocal)) : padding;
-                packed.set(ValueLayout.JAVA_BYTE, i >>> 1, (byte) (hi << 4 | lo));
+            long byteAt = start >>> 1;
+            for (int i = 0; i < len; i += 2, byteAt++) {
+                int hi = codes.code(scale(block[i], partial, clamped, reciprocal));
+                int lo = i + 1 < len ? codes.code(scale(block[i + 1], partial, clamped, reciprocal)) : padding;
+                packed.set(ValueLayout.JAVA_BYTE, byteAt, (byte) (hi << 4 | lo));
             }
         }
     }

@@ -121,8 +121,15 @@ final class Codebooks {
      * the lower one. Checked bit for bit against tools/fixtures/bnb.
      */
     static final class Bucketizer {
+        /** Cells over [−1, 1] for the constant-time path; narrow enough that no cell holds two midpoints. */
+        private static final int CELLS = 4096;
+
         private final float[] midpoints;
         private final int[] codeOfBucket;
+        // Constant-time path: bucket = cellBucket[c] + (x > cellMidpoint[c]), exact because the cell map
+        // is monotone and each cell holds at most one midpoint (null when the table is too dense for that).
+        private final int[] cellBucket;
+        private final float[] cellMidpoint;
 
         Bucketizer(float[] table) {
             Integer[] order = new Integer[table.length];
@@ -132,17 +139,58 @@ final class Codebooks {
             midpoints = new float[table.length - 1];
             for (int i = 0; i < table.length; i++) codeOfBucket[i] = order[i];
             for (int i = 0; i < midpoints.length; i++) midpoints[i] = (table[order[i]] + table[order[i + 1]]) / 2f;
+            int[] bucket = new int[CELLS];
+            float[] mid = new float[CELLS];
+            java.util.Arrays.fill(mid, Float.POSITIVE_INFINITY);
+            boolean usable = true;
+            int[] before = new int[CELLS + 1]; // midpoints in cells below c
+            for (float m : midpoints) {
+                int c = cell(m);
+                if (mid[c] != Float.POSITIVE_INFINITY) usable = false;
+                mid[c] = m;
+                before[c + 1]++;
+            }
+            for (int c = 0; c < CELLS; c++) {
+                before[c + 1] += before[c];
+                bucket[c] = before[c];
+            }
+            cellBucket = usable ? bucket : null;
+            cellMidpoint = usable ? mid : null;
+        }
+
+        private static int cell(float x) {
+            int c = (int) ((x + 1f) * (CELLS / 2));
+            return c < 0 ? 0 : Math.min(c, CELLS - 1);
         }
 
         /** The code of x: bucket = number of midpoints strictly below x. */
         int code(float x) {
+            if (cellBucket != null) {
+                int c = cell(x);
+                return codeOfBucket[cellBucket[c] + (x > cellMidpoint[c] ? 1 : 0)];
+            }
             int lo = 0, hi = midpoints.length; // first index with midpoints[i] >= x
             while (lo < hi) {
-                int mid = (lo + hi) >>> 1;
-                if (midpoints[mid] < x) lo = mid + 1;
-                else hi = mid;
+                int m = (lo + hi) >>> 1;
+                if (midpoints[m] < x) lo = m + 1;
+                else hi = m;
             }
             return codeOfBucket[lo];
+        }
+
+        /** The reference search, for tests. */
+        int codeBySearch(float x) {
+            int lo = 0, hi = midpoints.length;
+            while (lo < hi) {
+                int m = (lo + hi) >>> 1;
+                if (midpoints[m] < x) lo = m + 1;
+                else hi = m;
+            }
+            return codeOfBucket[lo];
+        }
+
+        boolean hasConstantTimePath() {
+            return cellBucket != null;
         }
     }
 

@@ -165,4 +165,23 @@ class BnbFormatTest {
         assertEquals("-0.5", PythonJson.floatRepr(-0.5));
         assertTrue(PythonJson.floatRepr(0.1).equals("0.1"));
     }
+
+    @Test
+    void constantTimeCodeLookupAgreesWithTheBinarySearchEverywhere() {
+        // Every midpoint, its float neighbours, and a dense sweep of [-1, 1]: the cell table must equal bucketize.
+        for (Codebooks.Bucketizer b : new Codebooks.Bucketizer[] {Codebooks.NF4_CODES, Codebooks.FP4_CODES}) {
+            assertTrue(b.hasConstantTimePath());
+            java.util.List<Float> probes = new java.util.ArrayList<>();
+            for (float[] table : new float[][] {Codebooks.NF4, Codebooks.FP4}) {
+                for (float v : table) for (float w : table) {
+                    float m = (v + w) / 2f;
+                    probes.add(m);
+                    probes.add(Math.nextUp(m));
+                    probes.add(Math.nextDown(m));
+                }
+            }
+            for (int i = -1_000_000; i <= 1_000_000; i++) probes.add(i / 1_000_000f);
+            for (float x : probes) assertEquals(b.codeBySearch(x), b.code(x), "x = " + x);
+        }
+    }
 }
