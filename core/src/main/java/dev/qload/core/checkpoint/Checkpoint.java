@@ -128,6 +128,11 @@ public final class Checkpoint implements AutoCloseable {
         return warnings;
     }
 
+    /** What a quantizer may see of this checkpoint while it replaces modules: headers and small metadata tensors. */
+    public dev.qload.core.spi.CheckpointView view() {
+        return new MappedCheckpointView(this);
+    }
+
     public long totalBytes() {
         return tensors.values().stream().mapToLong(t -> t.info().byteLength()).sum();
     }

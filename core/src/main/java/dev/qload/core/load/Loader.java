@@ -61,7 +61,7 @@ public final class Loader {
             ModelConfig config = readConfig(checkpoint);
             ArchitectureProvider architecture = plugins.architectureFor(config);
             DType dtype = resolveDtype(options, config, checkpoint);
-            QuantizationConfig quantization = resolveQuantization(options, config, new MappedCheckpointView(checkpoint));
+            QuantizationConfig quantization = resolveQuantization(options, config, checkpoint.view());
             Quantizer quantizer = quantization == null ? null : plugins.quantizer(quantization.method()).create(quantization);
 
             boolean meta = options.initMode() == InitMode.META;

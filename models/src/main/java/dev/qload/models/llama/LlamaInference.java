@@ -75,7 +75,8 @@ public final class LlamaInference {
     private static LinearForward linear(Module parent, String path) {
         Module m = parent.find(path);
         if (m instanceof LinearForward f) return f;
-        throw new IllegalStateException("module '" + path + "' (" + (m == null ? "missing" : m.typeName()) + ") cannot run a forward pass");
+        throw new QLoadException(Problem.of(ErrorId.NOT_SUPPORTED, "module '" + path + "' (" + (m == null ? "missing" : m.typeName())
+                + ") cannot run a forward pass: it does not implement LinearForward (its quantizer lacks FORWARD; dequantize it first)"));
     }
 
     public LlamaConfig config() {

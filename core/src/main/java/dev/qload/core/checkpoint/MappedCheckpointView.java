@@ -1,7 +1,5 @@
-package dev.qload.core.load;
+package dev.qload.core.checkpoint;
 
-import dev.qload.core.checkpoint.Checkpoint;
-import dev.qload.core.checkpoint.CheckpointTensor;
 import dev.qload.core.error.ErrorId;
 import dev.qload.core.error.PluginException;
 import dev.qload.core.error.Problem;

@@ -1,0 +1,19 @@
+package dev.qload.tests.toy;
+
+import dev.qload.core.spi.QuantizerProvider;
+import dev.qload.tests.ErrorBounds;
+import dev.qload.tests.QuantizerConformanceTest;
+import java.util.Map;
+
+/** Broken on purpose ({@link Flaw#IGNORES_SKIP_LIST}); run by QuantizerConformanceKitTest, never by surefire. */
+public class IgnoresSkipListConformance extends QuantizerConformanceTest {
+    @Override
+    protected QuantizerProvider provider() {
+        return new ToyInt8Provider.IgnoresSkipList();
+    }
+
+    @Override
+    protected ErrorBounds errorBounds(Map<String, ?> config) {
+        return ToyInt8Provider.BOUNDS;
+    }
+}
