@@ -3,6 +3,7 @@ package dev.qload.cli;
 import dev.qload.core.error.ConfigException;
 import dev.qload.core.error.ErrorId;
 import dev.qload.core.error.Problem;
+import dev.qload.core.integrity.VerifyPolicy;
 import dev.qload.core.load.LoadOptions;
 import dev.qload.core.load.Residency;
 import dev.qload.core.tensor.DType;
@@ -32,6 +33,11 @@ final class LoadOptionsMixin {
     @Option(names = "--copy", description = "Copy weights into process memory instead of keeping them mapped.")
     boolean copy;
 
+    @Option(names = "--verify", paramLabel = "POLICY", defaultValue = "off",
+            description = "Check the files against DIR/qload-checksums.json while loading: off (default), warn (a mismatch is a warning), "
+                    + "require (a mismatch, or a file without a checksum, is an error).")
+    String verify;
+
     LoadOptions options(ProgressBar bar) {
         LoadOptions.Builder b = LoadOptions.builder().allowMissing(allowMissing).progress(bar)
                 .residency(copy ? Residency.COPIED : Residency.MAPPED);
@@ -48,6 +54,8 @@ final class LoadOptionsMixin {
                 default -> b.quantize(quantize, Map.of());
             }
         }
+        b.verify(VerifyPolicy.forKey(verify).orElseThrow(() -> new ConfigException(Problem.of(ErrorId.CONFIG_INVALID,
+                "--verify " + verify + " is not one of off, warn, require"))));
         if (threads != null) b.threads(threads);
         if (memoryBudget != null) b.memoryBudgetBytes(memoryBudget);
         return b.build();

@@ -61,6 +61,16 @@ public enum ErrorId {
     INVALID_QUANT_STATE("InvalidQuantState"),
     UNSUPPORTED_QUANT_FORMAT("UnsupportedQuantFormat"),
 
+    // checksum verification (dev.qload.core.integrity)
+    /** A file's size or digest differs from the expected one. */
+    CHECKSUM_MISMATCH("ChecksumMismatch"),
+    /** Verification was required but a file to verify has no expected digest (or there is no manifest at all). */
+    CHECKSUM_MISSING("ChecksumMissing"),
+    /** The expected digests name a file that is not in the checkpoint directory. */
+    CHECKSUM_FILE_MISSING("ChecksumFileMissing"),
+    /** qload-checksums.json (or a digest passed in the options) breaks a rule of its format. */
+    CHECKSUM_MANIFEST_INVALID("ChecksumManifestInvalid"),
+
     // running a model
     INVALID_INPUT("InvalidInput");
 

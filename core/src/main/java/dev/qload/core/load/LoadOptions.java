@@ -2,9 +2,13 @@ package dev.qload.core.load;
 
 import dev.qload.core.config.Json;
 import dev.qload.core.config.ModelConfig;
+import dev.qload.core.integrity.ExpectedDigest;
+import dev.qload.core.integrity.VerifyPolicy;
 import dev.qload.core.tensor.DType;
+import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -20,10 +24,13 @@ import tools.jackson.databind.node.ObjectNode;
  * @param allowMissing       initialise missing parameters randomly (with a warning) instead of failing
  * @param residency          whether matching weights stay mapped or are copied
  * @param initMode           META (default) or the EAGER baseline
+ * @param verifyPolicy       whether the files are checked against expected digests while loading (OFF by default)
+ * @param expectedDigests    expected digests by file name relative to the checkpoint directory; when empty, a
+ *                           verifying load reads them from the directory's qload-checksums.json
  */
 public record LoadOptions(DType dtype, String quantizeMethod, ModelConfig quantizeFields, int threads,
                           long memoryBudgetBytes, boolean allowMissing, Residency residency, ProgressListener progress,
-                          InitMode initMode) {
+                          InitMode initMode, VerifyPolicy verifyPolicy, Map<String, ExpectedDigest> expectedDigests) {
 
     public LoadOptions {
         if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
@@ -32,6 +39,15 @@ public record LoadOptions(DType dtype, String quantizeMethod, ModelConfig quanti
         Objects.requireNonNull(progress);
         Objects.requireNonNull(initMode);
         if (quantizeFields == null) quantizeFields = ModelConfig.of(Json.STRICT.createObjectNode());
+        Objects.requireNonNull(verifyPolicy);
+        expectedDigests = expectedDigests == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(expectedDigests));
+    }
+
+    /** The options without verification, as before it existed. */
+    public LoadOptions(DType dtype, String quantizeMethod, ModelConfig quantizeFields, int threads, long memoryBudgetBytes,
+                       boolean allowMissing, Residency residency, ProgressListener progress, InitMode initMode) {
+        this(dtype, quantizeMethod, quantizeFields, threads, memoryBudgetBytes, allowMissing, residency, progress, initMode,
+                VerifyPolicy.OFF, Map.of());
     }
 
     public static LoadOptions defaults() {
@@ -52,6 +68,8 @@ public record LoadOptions(DType dtype, String quantizeMethod, ModelConfig quanti
         private Residency residency = Residency.MAPPED;
         private ProgressListener progress = ProgressListener.NONE;
         private InitMode initMode = InitMode.META;
+        private VerifyPolicy verify = VerifyPolicy.OFF;
+        private Map<String, ExpectedDigest> expectedDigests = Map.of();
 
         public Builder dtype(DType dtype) {
             this.dtype = dtype;
@@ -96,8 +114,25 @@ public record LoadOptions(DType dtype, String quantizeMethod, ModelConfig quanti
             return this;
         }
 
+        /** Verify against the checkpoint directory's qload-checksums.json (see {@link VerifyPolicy}). */
+        public Builder verify(VerifyPolicy policy) {
+            return verify(policy, Map.of());
+        }
+
+        /**
+         * Verify against {@code expected} (file name relative to the checkpoint directory → digest, e.g.
+         * {@code "model.safetensors" → ExpectedDigest.sha256(lfsOid)}); these replace the directory's
+         * qload-checksums.json. An empty map means: use the manifest.
+         */
+        public Builder verify(VerifyPolicy policy, Map<String, ExpectedDigest> expected) {
+            this.verify = Objects.requireNonNull(policy);
+            this.expectedDigests = Map.copyOf(expected);
+            return this;
+        }
+
         public LoadOptions build() {
-            return new LoadOptions(dtype, quantizeMethod, quantizeFields, threads, memoryBudgetBytes, allowMissing, residency, progress, initMode);
+            return new LoadOptions(dtype, quantizeMethod, quantizeFields, threads, memoryBudgetBytes, allowMissing, residency, progress, initMode,
+                    verify, expectedDigests);
         }
     }
 }

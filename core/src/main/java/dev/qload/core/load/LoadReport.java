@@ -16,12 +16,29 @@ import tools.jackson.databind.node.ObjectNode;
  * @param bytesAllocated   bytes of model storage allocated off-heap (weights and buffers)
  * @param peakOffheapBytes highest live off-heap allocation seen during the load
  * @param modelBytes       bytes of the final model's tensors (mapped or allocated; ties counted once)
+ * @param verifyPolicy     {@code off}, {@code warn} or {@code require} (JSON {@code verify_policy}; this and the next two
+ *                         fields are in the JSON only when the policy is not {@code off})
+ * @param verifiedFiles    files whose digest was computed and matched (JSON {@code verified_files})
+ * @param digestAlgorithm  the digests computed: {@code sha256}, {@code blake3}, {@code sha256+blake3} or
+ *                         {@code none} (JSON {@code digest_algorithm})
  */
 public record LoadReport(String checkpoint, String architecture, String quantization, String dtype,
                          List<Phase> phases, long totalNanos, int threads, int files, int tensors, long parameters,
                          long bytesRead, long bytesMapped, long bytesAllocated, long peakOffheapBytes, long modelBytes,
                          List<String> missingKeys, List<String> unexpectedKeys, List<MismatchedKey> mismatchedKeys,
-                         List<String> initializedBuffers, List<String> warnings, List<TaskSpan> spans) {
+                         List<String> initializedBuffers, List<String> warnings, List<TaskSpan> spans,
+                         String verifyPolicy, int verifiedFiles, String digestAlgorithm) {
+
+    /** A report of a load that verified nothing, as before verification existed. */
+    public LoadReport(String checkpoint, String architecture, String quantization, String dtype,
+                      List<Phase> phases, long totalNanos, int threads, int files, int tensors, long parameters,
+                      long bytesRead, long bytesMapped, long bytesAllocated, long peakOffheapBytes, long modelBytes,
+                      List<String> missingKeys, List<String> unexpectedKeys, List<MismatchedKey> mismatchedKeys,
+                      List<String> initializedBuffers, List<String> warnings, List<TaskSpan> spans) {
+        this(checkpoint, architecture, quantization, dtype, phases, totalNanos, threads, files, tensors, parameters, bytesRead, bytesMapped,
+                bytesAllocated, peakOffheapBytes, modelBytes, missingKeys, unexpectedKeys, mismatchedKeys, initializedBuffers, warnings, spans,
+                "off", 0, "none");
+    }
 
     public double totalMillis() {
         return totalNanos / 1e6;
@@ -56,6 +73,12 @@ public record LoadReport(String checkpoint, String architecture, String quantiza
         }
         strings(n.putArray("initialized_buffers"), initializedBuffers);
         strings(n.putArray("warnings"), warnings);
+        if (!verifyPolicy.equals("off")) {
+            // Only when the load verified: a default load's report keeps exactly its earlier fields.
+            n.put("verify_policy", verifyPolicy);
+            n.put("verified_files", verifiedFiles);
+            n.put("digest_algorithm", digestAlgorithm);
+        }
         return n;
     }
 
@@ -81,6 +104,7 @@ public record LoadReport(String checkpoint, String architecture, String quantiza
         row(sb, "read into copies", bytes(bytesRead));
         row(sb, "allocated off-heap", bytes(bytesAllocated) + "  (peak " + bytes(peakOffheapBytes) + ")");
         row(sb, "threads", Integer.toString(threads));
+        row(sb, "verified", verifyPolicy.equals("off") ? "off" : verifiedFiles + " file(s), " + digestAlgorithm + " (" + verifyPolicy + ")");
         sb.append(String.format(Locale.ROOT, "  %-22s %10s%n", "phase", "ms"));
         for (Phase p : phases) sb.append(String.format(Locale.ROOT, "  %-22s %10.2f%n", p.name(), p.millis()));
         sb.append(String.format(Locale.ROOT, "  %-22s %10.2f%n", "total", totalMillis()));

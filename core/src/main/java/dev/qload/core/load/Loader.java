@@ -8,11 +8,18 @@ import dev.qload.core.error.ErrorId;
 import dev.qload.core.error.LoadException;
 import dev.qload.core.error.Problem;
 import dev.qload.core.error.QLoadException;
+import dev.qload.core.integrity.ChecksumManifest;
+import dev.qload.core.integrity.ExpectedDigest;
+import dev.qload.core.integrity.FileCheck;
+import dev.qload.core.integrity.FileDigester;
+import dev.qload.core.integrity.Verification;
+import dev.qload.core.integrity.VerifyPolicy;
 import dev.qload.core.module.Module;
 import dev.qload.core.module.NamedSlot;
 import dev.qload.core.module.TensorKind;
 import dev.qload.core.nn.RandomInit;
 import dev.qload.core.plugin.Plugins;
+import dev.qload.core.safetensors.SafetensorsFile;
 import dev.qload.core.spi.ArchitectureProvider;
 import dev.qload.core.spi.CheckpointView;
 import dev.qload.core.spi.QuantizationConfig;
@@ -23,12 +30,16 @@ import dev.qload.core.tensor.MetaDevice;
 import dev.qload.core.tensor.OffHeap;
 import dev.qload.core.tensor.Tensor;
 import jakarta.inject.Inject;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -38,6 +49,14 @@ import org.slf4j.LoggerFactory;
  * The load pipeline: open → build on META → quantize on META → plan → materialize → finish.
  * See DESIGN.md "The load, step by step". Every step that can fail on bad input does so before
  * the step that allocates, and a failure anywhere releases every mapping and allocation.
+ *
+ * <p>With {@link LoadOptions#verifyPolicy()} other than OFF, the expected digests (the options', else
+ * the directory's qload-checksums.json) are checked right after open: under REQUIRE a weight file
+ * without one, or a listed file that is absent or of the wrong size, fails the load there, before
+ * anything is allocated. Each file is then hashed from its mapping by one task on the materialize
+ * workers, submitted ahead of the materialize work (phase {@code verify}, overlapping
+ * {@code materialize}); the digests are compared before any slot is set, so under REQUIRE a
+ * mismatch fails the load before the model exists, and under WARN it becomes a report warning.
  */
 public final class Loader {
     private static final Logger LOG = LoggerFactory.getLogger(Loader.class);
@@ -58,6 +77,7 @@ public final class Loader {
         Checkpoint checkpoint = timed(phases, start, "open", () -> Checkpoint.open(directory));
         ModelArena arena = null;
         try {
+            Verification verification = planVerification(checkpoint, options);
             ModelConfig config = readConfig(checkpoint);
             ArchitectureProvider architecture = plugins.architectureFor(config);
             DType dtype = resolveDtype(options, config, checkpoint);
@@ -87,10 +107,29 @@ public final class Loader {
             ModelArena modelArena = new ModelArena();
             arena = modelArena;
             Materializer materializer = new Materializer(options, modelArena, start);
-            timed(phases, start, "materialize", () -> {
-                materializer.run(plan);
-                return null;
-            });
+            List<Materializer.SideTask<String>> hashing = new ArrayList<>();
+            List<FileDigester> digesters = verification == null ? List.of() : verification.digesters();
+            for (FileDigester d : digesters) hashing.add(new Materializer.SideTask<>(d.name(), d::digest));
+            long materializeStart = System.nanoTime();
+            List<FileCheck> checks = new ArrayList<>();
+            try {
+                materializer.run(plan, hashing, digests -> {
+                    Map<FileDigester, String> byDigester = new HashMap<>();
+                    for (int i = 0; i < digesters.size(); i++) byDigester.put(digesters.get(i), digests.get(i));
+                    if (verification != null) checks.addAll(verification.checks(byDigester));
+                    Verification.enforce(options.verifyPolicy(), checks); // under REQUIRE, a mismatch ends the load here
+                });
+            } finally {
+                long done = materializer.workDoneNanos() == 0 ? System.nanoTime() : materializer.workDoneNanos();
+                phases.add(new Phase("materialize", materializeStart - start, done - materializeStart));
+                if (verification != null) {
+                    Phase verify = materializer.sidePhase("verify");
+                    phases.add(verify != null ? verify : new Phase("verify", materializeStart - start, 0));
+                }
+            }
+            List<String> verifyWarnings = Verification.enforce(options.verifyPolicy(), checks);
+            int verifiedFiles = (int) checks.stream().filter(FileCheck::ok).count();
+            verifyWarnings.forEach(w -> LOG.warn("{}", w));
             timed(phases, start, "finish", () -> {
                 finish(root, plan, modelArena);
                 if (quantizer != null) quantizer.afterLoad(root);
@@ -100,13 +139,34 @@ public final class Loader {
             boolean anyMapped = plan.mappedBytes() > 0;
             if (!anyMapped) checkpoint.close();
             LoadReport report = report(directory, architecture, quantizer, dtype, options, phases, System.nanoTime() - start,
-                    checkpoint, root, plan, materializer.spans(), liveBefore);
+                    checkpoint, root, plan, materializer.spans(), liveBefore, verifyWarnings, verifiedFiles,
+                    verification == null ? "none" : verification.algorithms());
             return new LoadedModel(root, config, quantizer, report, modelArena, anyMapped ? checkpoint : null);
         } catch (RuntimeException | Error e) {
             if (arena != null) arena.close();
             checkpoint.close();
             throw e;
         }
+    }
+
+    /**
+     * The checks to make while loading, or null when the policy is OFF (nothing is read for it then,
+     * not even the manifest). Failures known without hashing end a REQUIRE load here; under WARN they
+     * become warnings with the others once the hashing is done.
+     */
+    private static Verification planVerification(Checkpoint checkpoint, LoadOptions options) {
+        if (options.verifyPolicy() == VerifyPolicy.OFF) return null;
+        Map<String, ExpectedDigest> expected = options.expectedDigests();
+        String source = "the expected digests of the load options";
+        if (expected.isEmpty()) {
+            expected = ChecksumManifest.find(checkpoint.directory()).map(ChecksumManifest::files).orElse(Map.of());
+            source = ChecksumManifest.FILE_NAME;
+        }
+        Map<String, MemorySegment> weightFiles = new LinkedHashMap<>();
+        for (SafetensorsFile f : checkpoint.files()) weightFiles.put(f.path().getFileName().toString(), f.mapping());
+        Verification verification = Verification.plan(checkpoint.directory(), weightFiles, expected, source, Verification.Scope.FASTEST);
+        if (options.verifyPolicy() == VerifyPolicy.REQUIRE) Verification.enforce(VerifyPolicy.REQUIRE, verification.settledFailures());
+        return verification;
     }
 
     /** The architecture's build; a failure that is not already a typed error is wrapped in one naming the provider. */
@@ -208,7 +268,7 @@ public final class Loader {
 
     private LoadReport report(Path directory, ArchitectureProvider architecture, Quantizer quantizer, DType dtype, LoadOptions options,
                               List<Phase> phases, long totalNanos, Checkpoint checkpoint, Module root, LoadPlan plan,
-                              List<TaskSpan> spans, long liveBefore) {
+                              List<TaskSpan> spans, long liveBefore, List<String> verifyWarnings, int verifiedFiles, String digestAlgorithm) {
         Set<Tensor> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
         long modelBytes = 0, parameters = 0;
         for (NamedSlot ns : root.namedSlots()) {
@@ -222,7 +282,15 @@ public final class Loader {
                 quantizer == null ? "none" : quantizer.name(), dtype.name(), List.copyOf(phases), totalNanos, options.threads(),
                 checkpoint.files().size(), checkpoint.tensors().size(), parameters, bytesRead, plan.mappedBytes(), plan.allocationBytes(),
                 Math.max(0, OffHeap.peakBytes() - liveBefore), modelBytes, plan.missingKeys(), plan.unexpectedKeys(), plan.mismatchedKeys(),
-                plan.initialized().stream().map(NamedSlot::path).toList(), plan.warnings(), spans);
+                plan.initialized().stream().map(NamedSlot::path).toList(), concat(plan.warnings(), verifyWarnings), spans,
+                options.verifyPolicy().key(), verifiedFiles, digestAlgorithm);
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        if (b.isEmpty()) return a;
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return List.copyOf(all);
     }
 
     private static <T> T timed(List<Phase> phases, long loadStart, String name, Supplier<T> step) {

@@ -19,8 +19,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Gives every planned target its storage, once, in parallel. Zero-copy targets become views of the
@@ -28,6 +33,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * copy, conversion and quantization work runs in chunks ordered by file offset, so the threads
  * sweep the files front to back. Slots are only set once every task succeeded: a failed load
  * leaves no half-filled model behind.
+ *
+ * <p>Work that reads the same mappings (hashing the files, when the load verifies them) runs on the
+ * same workers, submitted before the materialize work so that the longest tasks start first; it is
+ * joined, its failures reported and its results checked before any slot is set. No such task is
+ * still running when {@link #run} returns or throws, so the caller may close the mappings at once.
  */
 final class Materializer {
     /** Work unit for copies and conversions: big enough to amortise a task, small enough to balance. */
@@ -40,6 +50,12 @@ final class Materializer {
     private final AtomicLong bytesDone = new AtomicLong();
     private final ConcurrentLinkedQueue<TaskSpan> spans = new ConcurrentLinkedQueue<>();
     private final AtomicInteger spanCount = new AtomicInteger();
+    private volatile long workDoneNanos;
+    private final AtomicLong sideFirstStart = new AtomicLong(Long.MAX_VALUE);
+    private final AtomicLong sideLastEnd = new AtomicLong(Long.MIN_VALUE);
+
+    /** Work run alongside the materialization on its workers; {@code body} polls its argument and stops when it turns true. */
+    record SideTask<T>(String name, Function<BooleanSupplier, T> body) {}
 
     Materializer(LoadOptions options, ModelArena arena, long loadStart) {
         this.options = options;
@@ -52,6 +68,25 @@ final class Materializer {
     }
 
     void run(LoadPlan plan) {
+        run(plan, List.<SideTask<Void>>of(), results -> { });
+    }
+
+    /** When the materialize work (not the side tasks) finished, in {@link System#nanoTime()}; 0 before. */
+    long workDoneNanos() {
+        return workDoneNanos;
+    }
+
+    /** The span from the first side task's start to the last one's end, as a phase; null when none ran. */
+    Phase sidePhase(String name) {
+        long first = sideFirstStart.get(), last = sideLastEnd.get();
+        return first == Long.MAX_VALUE || last == Long.MIN_VALUE ? null : new Phase(name, first - loadStart, last - first);
+    }
+
+    /**
+     * Materializes {@code plan} with {@code alongside} on the same workers; hands the results of
+     * {@code alongside}, in order, to {@code check}, which may throw to fail the load before any slot is set.
+     */
+    <T> void run(LoadPlan plan, List<SideTask<T>> alongside, Consumer<List<T>> check) {
         // A fork-join pool, so that kernels which split their own work (Parallel.forRange) run on these
         // same workers instead of queueing behind the common pool.
         AtomicInteger threadNumber = new AtomicInteger();
@@ -61,7 +96,10 @@ final class Materializer {
             t.setDaemon(true);
             return t;
         }, null, false);
+        AtomicBoolean abandon = new AtomicBoolean();
         try {
+            List<Future<T>> side = new ArrayList<>(alongside.size());
+            for (SideTask<T> task : alongside) side.add(pool.submit(() -> runSide(task, abandon)));
             Map<NamedSlot, Tensor> results = allocate(plan, pool);
             long total = plan.sourceBytes() - plan.mappedBytes();
             List<Callable<Void>> work = new ArrayList<>();
@@ -79,9 +117,44 @@ final class Materializer {
                 }
             }
             runAll(pool, work);
+            workDoneNanos = System.nanoTime();
+            check.accept(collect(side));
             results.forEach((slot, tensor) -> slot.slot().set(tensor));
         } finally {
+            abandon.set(true);
             pool.shutdownNow();
+            if (!alongside.isEmpty()) awaitTermination(pool);
+        }
+    }
+
+    private <T> T runSide(SideTask<T> task, AtomicBoolean abandon) {
+        long start = System.nanoTime();
+        sideFirstStart.accumulateAndGet(start, Math::min);
+        try {
+            return task.body().apply(abandon::get);
+        } finally {
+            long end = System.nanoTime();
+            sideLastEnd.accumulateAndGet(end, Math::max);
+            spans.add(new TaskSpan(task.name(), Thread.currentThread().getName(), start - loadStart, end - start));
+        }
+    }
+
+    /**
+     * Waits until no worker runs anything: a side task abandoned by a failed load may still be reading
+     * a mapping the loader is about to close. Side tasks poll the abandon flag, so this is short.
+     */
+    private static void awaitTermination(ExecutorService pool) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    if (pool.awaitTermination(1, TimeUnit.SECONDS)) return;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
         }
     }
 
@@ -162,11 +235,17 @@ final class Materializer {
             Thread.currentThread().interrupt();
             throw new LoadException(Problem.of(ErrorId.MATERIALIZE_FAILED, "interrupted while loading"), e);
         }
+        collect(futures);
+    }
+
+    /** Waits for every future; returns their results, or collects every failure into one exception. */
+    private static <T> List<T> collect(List<Future<T>> futures) {
+        List<T> values = new ArrayList<>(futures.size());
         List<Problem> problems = new ArrayList<>();
         Throwable first = null;
-        for (Future<Void> f : futures) {
+        for (Future<T> f : futures) {
             try {
-                f.get();
+                values.add(f.get());
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause();
                 if (first == null) first = cause;
@@ -178,5 +257,6 @@ final class Materializer {
             }
         }
         if (!problems.isEmpty()) throw new LoadException(problems.subList(0, Math.min(problems.size(), 50)), first);
+        return values;
     }
 }

@@ -117,6 +117,15 @@ public final class SafetensorsFile implements AutoCloseable {
         return mapping.asSlice(fileOffset(info), info.byteLength());
     }
 
+    /**
+     * The whole file, header included, as mapped: what a checksum of the file is computed over
+     * (the hashing reads the same pages the tensor views do, so it is their one read).
+     */
+    public MemorySegment mapping() {
+        ensureOpen();
+        return mapping;
+    }
+
     private void ensureOpen() {
         if (closed.get()) throw new IllegalStateException(path + " is closed");
     }
