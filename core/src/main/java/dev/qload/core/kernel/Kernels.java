@@ -62,6 +62,13 @@ public interface Kernels {
     void softmax(float[] x, int off, int n);
 
     /**
+     * Bucket indices for blockwise quantizers, as {@code torch.bucketize(clamp(x · scale, −1, 1),
+     * midpoints)} (or {@code x / divisor} when {@code divisor} is not NaN): out[i] = the number of
+     * {@code midpoints} strictly below the scaled value. {@code midpoints} must be sorted.
+     */
+    void bucketize(float[] x, int off, int n, float scale, float divisor, float[] midpoints, byte[] out, int outOff);
+
+    /**
      * Rotary embedding of one head with the rotate-half (GPT-NeoX) layout transformers uses:
      * for i &lt; d/2, (x_i, x_{i+d/2}) ← (x_i·cos_i − x_{i+d/2}·sin_i, x_{i+d/2}·cos_i + x_i·sin_i).
      * {@code cos}/{@code sin} hold d/2 values each.

@@ -129,6 +129,16 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void bucketize(float[] x, int off, int n, float scale, float divisor, float[] midpoints, byte[] out, int outOff) {
+        for (int i = 0; i < n; i++) {
+            float v = Math.clamp(Float.isNaN(divisor) ? x[off + i] * scale : x[off + i] / divisor, -1f, 1f);
+            int count = 0;
+            for (float m : midpoints) if (v > m) count++;
+            out[outOff + i] = (byte) count;
+        }
+    }
+
+    @Override
     public void rope(float[] x, int off, int headDim, float[] cos, float[] sin) {
         int half = headDim / 2;
         for (int i = 0; i < half; i++) {

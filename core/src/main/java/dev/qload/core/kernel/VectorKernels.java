@@ -265,6 +265,23 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void bucketize(float[] x, int off, int n, float scale, float divisor, float[] midpoints, byte[] out, int outOff) {
+        boolean divide = !Float.isNaN(divisor);
+        IntVector one = IntVector.broadcast(I, 1);
+        int[] counts = new int[L];
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, off + i);
+            v = (divide ? v.div(divisor) : v.mul(scale)).max(-1f).min(1f);
+            IntVector count = IntVector.zero(I);
+            for (float m : midpoints) count = count.add(one, v.compare(VectorOperators.GT, m).cast(I));
+            count.intoArray(counts, 0);
+            for (int l = 0; l < L; l++) out[outOff + i + l] = (byte) counts[l];
+        }
+        if (i < n) ScalarKernels.INSTANCE.bucketize(x, off + i, n - i, scale, divisor, midpoints, out, outOff + i);
+    }
+
+    @Override
     public void rope(float[] x, int off, int headDim, float[] cos, float[] sin) {
         int half = headDim / 2;
         int i = 0;

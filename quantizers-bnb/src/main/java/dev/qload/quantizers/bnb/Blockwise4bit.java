@@ -45,8 +45,12 @@ final class Blockwise4bit {
                                MemorySegment packed, MemorySegment absmax, long firstBlock, long endBlock) {
         Codebooks.Bucketizer codes = Codebooks.codes(type);
         int padding = codes.code(0f);
+        float[] midpoints = codes.midpoints();
+        int[] codeOf = new int[midpoints.length + 1];
+        for (int i = 0; i < codeOf.length; i++) codeOf[i] = codes.codeOfBucket(i);
         Kernels k = Kernels.get();
         float[] block = new float[blocksize];
+        byte[] buckets = new byte[blocksize];
         for (long b = firstBlock; b < endBlock; b++) {
             long start = b * blocksize;
             int len = (int) Math.min(blocksize, n - start);
@@ -56,11 +60,12 @@ final class Blockwise4bit {
             boolean partial = len < blocksize;
             float clamped = Math.max(max, 1e-38f);
             absmax.setAtIndex(F32, b, partial ? clamped : max);
-            float reciprocal = 1f / clamped;
+            // The same arithmetic as scale(): reciprocal multiply for a full block, true division for the partial one.
+            k.bucketize(block, 0, len, 1f / clamped, partial ? clamped : Float.NaN, midpoints, buckets, 0);
             long byteAt = start >>> 1;
             for (int i = 0; i < len; i += 2, byteAt++) {
-                int hi = codes.code(scale(block[i], partial, clamped, reciprocal));
-                int lo = i + 1 < len ? codes.code(scale(block[i + 1], partial, clamped, reciprocal)) : padding;
+                int hi = codeOf[buckets[i]];
+                int lo = i + 1 < len ? codeOf[buckets[i + 1]] : padding;
                 packed.set(ValueLayout.JAVA_BYTE, byteAt, (byte) (hi << 4 | lo));
             }
         }

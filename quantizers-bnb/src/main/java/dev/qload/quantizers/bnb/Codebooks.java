@@ -189,6 +189,16 @@ final class Codebooks {
             return codeOfBucket[lo];
         }
 
+        /** The sorted F32 midpoints (a copy). */
+        float[] midpoints() {
+            return midpoints.clone();
+        }
+
+        /** The stored code of sorted bucket b. */
+        int codeOfBucket(int b) {
+            return codeOfBucket[b];
+        }
+
         boolean hasConstantTimePath() {
             return cellBucket != null;
         }

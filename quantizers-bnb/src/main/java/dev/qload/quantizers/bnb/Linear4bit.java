@@ -66,9 +66,14 @@ final class Linear4bit extends Module implements LinearForward {
         QuantState s = state;
         MemorySegment packed = targets.get("weight").data();
         Tensor absmaxTarget = targets.get("weight.absmax");
-        // Nested: the F32 absmax is scratch (nb floats, 1/16 of an F32 weight) before it is compressed to U8.
-        MemorySegment absmax = s.nested() ? Tensor.allocate(Shape.of(s.blocks()), DType.F32, java.lang.foreign.Arena.ofAuto()).data()
-                : absmaxTarget.data();
+        // Nested: the F32 absmax is scratch (nb floats) before it is compressed to U8; freed as soon as it is.
+        try (java.lang.foreign.Arena scratch = java.lang.foreign.Arena.ofShared()) { // shared: blocks are quantized on several threads
+            MemorySegment absmax = s.nested() ? scratch.allocate(s.blocks() * 4L, 64) : absmaxTarget.data();
+            quantizeInto(s, dense, packed, absmax, absmaxTarget, targets);
+        }
+    }
+
+    private void quantizeInto(QuantState s, Tensor dense, MemorySegment packed, MemorySegment absmax, Tensor absmaxTarget, java.util.Map<String, Tensor> targets) {
         long blocks = s.blocks();
         Parallel.forRange(Math.toIntExact(blocks), 256, (from, to) ->
                 Blockwise4bit.quantizeBlocks(s.quantType(), s.blocksize(), dense.data(), dense.dtype(), s.elements(), packed, absmax, from, to));
