@@ -123,7 +123,7 @@ public final class Summary {
             String header = String.format(Locale.ROOT, "%-46s %6s %6s  %-20s %8s  %s%n", "engine", "tok/s", "best", "per round", "vs Jlama", "per round");
             sb.append(header).append("-".repeat(header.length() - 1)).append('\n');
             int cores = Runtime.getRuntime().availableProcessors();
-            decodeRow(sb, "qload (as shipped" + (cores <= 2 ? ": 1 thread on " + cores + " cores)" : ")"), q, j);
+            decodeRow(sb, "qload (as shipped)", q, j);
             decodeRow(sb, "qload, common-pool parallelism 2", q2, j);
             String working = j.isEmpty() ? "?" : j.getFirst().params().getOrDefault("jlamaWorking", "?");
             decodeRow(sb, "Jlama 0.8.4 (Panama, " + working + " working mem, " + Math.max(2, cores / 2) + " thr)", j, j);
