@@ -98,23 +98,8 @@ public record FileDigester(String file, Path path, MemorySegment mapping, Digest
         } finally {
             abandon.set(true);
             pool.shutdownNow();
-            awaitQuietly(pool);
+            dev.qload.core.kernel.Pools.awaitQuietly(pool);
         }
     }
 
-    /** Waits until no task runs any more, so nobody reads a mapping its owner is about to close. */
-    static void awaitQuietly(ExecutorService pool) {
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    if (pool.awaitTermination(1, TimeUnit.SECONDS)) return;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        } finally {
-            if (interrupted) Thread.currentThread().interrupt();
-        }
-    }
 }

@@ -123,7 +123,7 @@ final class Materializer {
         } finally {
             abandon.set(true);
             pool.shutdownNow();
-            if (!alongside.isEmpty()) awaitTermination(pool);
+            if (!alongside.isEmpty()) dev.qload.core.kernel.Pools.awaitQuietly(pool);
         }
     }
 
@@ -139,24 +139,6 @@ final class Materializer {
         }
     }
 
-    /**
-     * Waits until no worker runs anything: a side task abandoned by a failed load may still be reading
-     * a mapping the loader is about to close. Side tasks poll the abandon flag, so this is short.
-     */
-    private static void awaitTermination(ExecutorService pool) {
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    if (pool.awaitTermination(1, TimeUnit.SECONDS)) return;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        } finally {
-            if (interrupted) Thread.currentThread().interrupt();
-        }
-    }
 
     private Map<NamedSlot, Tensor> allocate(LoadPlan plan, ExecutorService pool) {
         List<NamedSlot> needed = new ArrayList<>();
