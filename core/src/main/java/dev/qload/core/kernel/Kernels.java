@@ -61,6 +61,9 @@ public interface Kernels {
     /** Softmax over x[off, off+n), in place, max-subtracted for stability. */
     void softmax(float[] x, int off, int n);
 
+    /** max |x[off + i]| over i &lt; n (0 for n = 0; NaN if any element is NaN), the absmax of blockwise formats. */
+    float absMax(float[] x, int off, int n);
+
     /**
      * Bucket indices for blockwise quantizers, as {@code torch.bucketize(clamp(x · scale, −1, 1),
      * midpoints)} (or {@code x / divisor} when {@code divisor} is not NaN): out[i] = the number of

@@ -129,6 +129,13 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public float absMax(float[] x, int off, int n) {
+        float max = 0;
+        for (int i = off; i < off + n; i++) max = Math.max(max, Math.abs(x[i]));
+        return max;
+    }
+
+    @Override
     public void bucketize(float[] x, int off, int n, float scale, float divisor, float[] midpoints, byte[] out, int outOff) {
         for (int i = 0; i < n; i++) {
             float v = Math.clamp(Float.isNaN(divisor) ? x[off + i] * scale : x[off + i] / divisor, -1f, 1f);

@@ -265,6 +265,16 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public float absMax(float[] x, int off, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (; i <= n - L; i += L) acc = acc.max(FloatVector.fromArray(F, x, off + i).abs());
+        float max = acc.reduceLanes(VectorOperators.MAX); // max is exact in any order
+        for (; i < n; i++) max = Math.max(max, Math.abs(x[off + i]));
+        return max;
+    }
+
+    @Override
     public void bucketize(float[] x, int off, int n, float scale, float divisor, float[] midpoints, byte[] out, int outOff) {
         boolean divide = !Float.isNaN(divisor);
         IntVector one = IntVector.broadcast(I, 1);

@@ -2,6 +2,7 @@ package dev.qload.core.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -41,6 +42,23 @@ class BucketizeTest {
                 float v = Math.clamp(Float.isNaN(divisor) ? x[3 + i] * 0.4f : x[3 + i] / divisor, -1f, 1f);
                 assertEquals(definition(v), scalar[i], "element " + i + " = " + x[3 + i]);
             }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 7, 15, 16, 17, 33, 255, 257, 4097})
+    void absMaxVectorEqualsScalarEqualsDefinition(int n) {
+        SplittableRandom r = new SplittableRandom(31L * n);
+        float[] x = new float[n + 2];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(-30, 30)));
+        float expected = 0;
+        for (int i = 2; i < n + 2; i++) expected = Math.max(expected, Math.abs(x[i]));
+        assertEquals(expected, Kernels.scalar().absMax(x, 2, n), 0f);
+        assertEquals(expected, KernelSelection.vector().absMax(x, 2, n), 0f);
+        if (n > 0) {
+            x[2 + n / 2] = Float.NaN;
+            assertTrue(Float.isNaN(KernelSelection.vector().absMax(x, 2, n)), "NaN must propagate");
+            assertTrue(Float.isNaN(Kernels.scalar().absMax(x, 2, n)), "NaN must propagate");
         }
     }
 }

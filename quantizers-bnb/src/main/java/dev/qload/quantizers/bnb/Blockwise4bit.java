@@ -55,8 +55,7 @@ final class Blockwise4bit {
             long start = b * blocksize;
             int len = (int) Math.min(blocksize, n - start);
             k.toFloat(src, dtype, start, block, 0, len); // one read of the mapped bytes per block
-            float max = 0;
-            for (int i = 0; i < len; i++) max = Math.max(max, Math.abs(block[i]));
+            float max = k.absMax(block, 0, len);
             boolean partial = len < blocksize;
             float clamped = Math.max(max, 1e-38f);
             absmax.setAtIndex(F32, b, partial ? clamped : max);
