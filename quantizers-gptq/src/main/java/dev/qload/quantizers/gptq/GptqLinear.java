@@ -1,0 +1,174 @@
+package dev.qload.quantizers.gptq;
+
+import dev.qload.core.error.ErrorId;
+import dev.qload.core.error.LoadException;
+import dev.qload.core.error.Problem;
+import dev.qload.core.kernel.Kernels;
+import dev.qload.core.kernel.Parallel;
+import dev.qload.core.module.Module;
+import dev.qload.core.nn.LinearForward;
+import dev.qload.core.tensor.DType;
+import dev.qload.core.tensor.Shape;
+import dev.qload.core.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * A GPTQ-quantized {@code nn.Linear} in AutoGPTQ's {@code QuantLinear} layout (spec/FORMATS.md §3.1),
+ * for in_features K, out_features N, b bits and G groups:
+ *
+ * <pre>
+ * qweight  I32 [K·b/32, N]   codes packed along the input dim, LSB first (3 bits straddle words)
+ * qzeros   I32 [G, N·b/32]   zero-point fields packed along the output dim (v1: zero − 1)
+ * scales   F16 [G, N]
+ * g_idx    I32 [K]           group of each input row (non-monotonic with act-order)
+ * bias     [N]               optional
+ * </pre>
+ *
+ * {@code W[k, c] = scales[g_idx[k], c] · (q[k, c] − z[g_idx[k], c])} in F32; the nn.Linear weight is Wᵀ.
+ * The forward pass decodes a few output columns at a time into a scratch and takes their dot
+ * products with the activations; no dense weight is held.
+ */
+final class GptqLinear extends Module implements LinearForward {
+    static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Output columns decoded together (their qweight words are adjacent in memory). */
+    private static final int COLUMN_BLOCK = 16;
+
+    private final GptqConfig config;
+    private final long in, out, groups;
+    private final boolean hasBias, hasGIdx;
+    private volatile Meta meta;
+
+    GptqLinear(GptqConfig config, long in, long out, long groups, DType scalesDtype, boolean hasGIdx, boolean bias, DType biasDtype) {
+        this.config = config;
+        this.in = in;
+        this.out = out;
+        this.groups = groups;
+        this.hasBias = bias;
+        this.hasGIdx = hasGIdx;
+        int bits = config.bits();
+        registerPersistentBuffer("qweight", Tensor.empty(Shape.of(in * bits / 32, out), DType.I32), null);
+        registerPersistentBuffer("qzeros", Tensor.empty(Shape.of(groups, out * bits / 32), DType.I32), null);
+        registerPersistentBuffer("scales", Tensor.empty(Shape.of(groups, out), scalesDtype), null);
+        if (hasGIdx) registerPersistentBuffer("g_idx", Tensor.empty(Shape.of(in), DType.I32), null);
+        if (bias) registerParameter("bias", Tensor.empty(Shape.of(out), biasDtype));
+    }
+
+    GptqConfig config() {
+        return config;
+    }
+
+    boolean hasBias() {
+        return hasBias;
+    }
+
+    @Override
+    public long inFeatures() {
+        return in;
+    }
+
+    @Override
+    public long outFeatures() {
+        return out;
+    }
+
+    /**
+     * Field {@code k} of a bit stream whose i-th 32-bit word sits at element {@code base + i·stride}
+     * of {@code seg}: bits [k·b, k·b + b), little-endian, LSB first, crossing a word boundary for 3 bits.
+     */
+    static int field(MemorySegment seg, long base, long stride, long k, int bits) {
+        long p = k * bits;
+        long w = p >>> 5;
+        int off = (int) (p & 31);
+        long v = Integer.toUnsignedLong(seg.getAtIndex(I32, base + w * stride)) >>> off;
+        if (off + bits > 32) v |= Integer.toUnsignedLong(seg.getAtIndex(I32, base + (w + 1) * stride)) << (32 - off);
+        return (int) (v & ((1L << bits) - 1));
+    }
+
+    /** Scales widened to F32, effective zero-points and group indices: small, decoded once per loaded tensor set. */
+    private record Meta(Tensor scalesSrc, Tensor qzerosSrc, Tensor gIdxSrc, float[] scales, int[] zeros, int[] gIdx) {}
+
+    private Meta meta(String path) {
+        Tensor s = slot("scales").get(), z = slot("qzeros").get(), g = hasGIdx ? slot("g_idx").get() : null;
+        Meta m = meta;
+        if (m != null && m.scalesSrc == s && m.qzerosSrc == z && m.gIdxSrc == g) return m;
+        int n = Math.toIntExact(groups * out);
+        float[] scales = new float[n];
+        for (int i = 0; i < n; i++) scales[i] = s.getFloat(i); // F16 → F32 widening is exact
+        int[] zeros = new int[n];
+        int bits = config.bits();
+        long rowWords = out * bits / 32;
+        MemorySegment zs = z.data();
+        for (int gi = 0; gi < groups; gi++) {
+            for (int c = 0; c < out; c++) zeros[gi * (int) out + c] = config.effectiveZero(field(zs, gi * rowWords, 1, c, bits));
+        }
+        int[] gIdx = new int[Math.toIntExact(in)];
+        if (g != null) {
+            MemorySegment gs = g.data();
+            for (int k = 0; k < in; k++) {
+                int v = gs.getAtIndex(I32, k);
+                if (v < 0 || v >= groups) {
+                    throw new LoadException(new Problem(ErrorId.INVALID_QUANT_STATE, "g_idx[" + k + "] = " + v + " is outside [0, " + groups + ")",
+                            null, path + "g_idx", -1));
+                }
+                gIdx[k] = v;
+            }
+        } else {
+            int gsz = config.groupSize() == -1 ? Math.toIntExact(in) : config.groupSize();
+            for (int k = 0; k < in; k++) gIdx[k] = k / gsz;
+        }
+        m = new Meta(s, z, g, scales, zeros, gIdx);
+        meta = m;
+        return m;
+    }
+
+    /** Decodes and checks the small tensors (g_idx in range); {@code path} names the module in errors. */
+    void validate(String path) {
+        meta(path.isEmpty() ? "" : path + ".");
+    }
+
+    /** Columns [c0, c1) of Wᵀ, i.e. rows c of the nn.Linear weight, into dst[(c − c0)·in + k]. */
+    private void decodeColumns(Meta m, MemorySegment qw, int c0, int c1, float[] dst) {
+        int bits = config.bits(), inI = (int) in, outI = (int) out;
+        for (int k = 0; k < inI; k++) {
+            int gBase = m.gIdx[k] * outI;
+            for (int c = c0; c < c1; c++) {
+                int q = field(qw, c, outI, k, bits);
+                dst[(c - c0) * inI + k] = m.scales[gBase + c] * (float) (q - m.zeros[gBase + c]);
+            }
+        }
+    }
+
+    /** The dense nn.Linear weight, F32 [out, in], as gptq_ref.dequantize computes it. */
+    float[] dequantize() {
+        Meta m = meta("");
+        float[] w = new float[Math.toIntExact(out * in)];
+        decodeColumns(m, slot("qweight").get().data(), 0, (int) out, w);
+        return w;
+    }
+
+    @Override
+    public void forward(Kernels k, float[] x, int tokens, float[] y) {
+        Meta m = meta("");
+        MemorySegment qw = slot("qweight").get().data();
+        int inI = (int) in, outI = (int) out;
+        float[] bias = null;
+        if (hasBias) bias = slot("bias").get().toFloatArray();
+        float[] b = bias;
+        int blocks = (outI + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
+        Parallel.forRange(blocks, 1, (from, to) -> {
+            float[] scratch = new float[COLUMN_BLOCK * inI];
+            for (int blk = from; blk < to; blk++) {
+                int c0 = blk * COLUMN_BLOCK, c1 = Math.min(outI, c0 + COLUMN_BLOCK);
+                decodeColumns(m, qw, c0, c1, scratch);
+                for (int c = c0; c < c1; c++) {
+                    for (int t = 0; t < tokens; t++) {
+                        float acc = k.dot(scratch, (c - c0) * inI, x, t * inI, inI);
+                        y[t * outI + c] = b == null ? acc : acc + b[c];
+                    }
+                }
+            }
+        });
+    }
+}
