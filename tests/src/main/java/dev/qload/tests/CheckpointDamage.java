@@ -1,9 +1,6 @@
 package dev.qload.tests;
 
 import dev.qload.core.checkpoint.Checkpoint;
-import dev.qload.core.safetensors.SafetensorsFile;
-import dev.qload.core.safetensors.SafetensorsWriter;
-import dev.qload.core.safetensors.TensorInfo;
 import dev.qload.core.tensor.Tensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,8 +10,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /** Copies of a single-file checkpoint with one thing broken, as a disk, a download or a bad writer breaks them. */
 final class CheckpointDamage {
@@ -39,21 +34,11 @@ final class CheckpointDamage {
 
     /** A copy of {@code source} in which tensor {@code name} lost its last row: a valid file whose header disagrees with the model. */
     static Path withOneRowLess(Path source, Path target, String name) {
-        try {
-            Files.createDirectories(target);
-            Files.copy(source.resolve(Checkpoint.CONFIG), target.resolve(Checkpoint.CONFIG));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        try (SafetensorsFile file = SafetensorsFile.open(source.resolve(Checkpoint.SINGLE_FILE))) {
-            Map<String, Tensor> tensors = new LinkedHashMap<>();
-            for (TensorInfo info : file.tensors().values()) {
-                Tensor t = file.tensor(info);
-                tensors.put(info.name(), info.name().equals(name) ? t.narrow(0, t.shape().dim(0) - 1) : t);
-            }
-            if (!tensors.containsKey(name)) throw new IllegalArgumentException("no tensor '" + name + "' in " + source);
-            SafetensorsWriter.write(target.resolve(Checkpoint.SINGLE_FILE), tensors, file.metadata());
-        }
+        CheckpointEdits.rewrite(source, target, tensors -> {
+            Tensor t = tensors.get(name);
+            if (t == null) throw new IllegalArgumentException("no tensor '" + name + "' in " + source);
+            tensors.put(name, t.narrow(0, t.shape().dim(0) - 1));
+        });
         return target.resolve(Checkpoint.SINGLE_FILE);
     }
 

@@ -1,5 +1,7 @@
 package dev.qload.quantizers.bnb;
 
+import dev.qload.tests.CheckpointEdits;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -29,7 +31,6 @@ import dev.qload.core.module.TensorKind;
 import dev.qload.core.nn.Embedding;
 import dev.qload.core.nn.Linear;
 import dev.qload.core.safetensors.SafetensorsFile;
-import dev.qload.core.safetensors.SafetensorsWriter;
 import dev.qload.core.safetensors.TensorInfo;
 import dev.qload.core.spi.Quantizer;
 import dev.qload.core.tensor.DType;
@@ -486,28 +487,7 @@ class BnbModelTest {
 
     // ------------------------------------------------------------------ 7. hostile checkpoints
 
-    /** A copy of {@code source} (single-file) with its tensors edited on the heap and rewritten. */
-    static Path rewrite(Path source, Path target, Consumer<Map<String, Tensor>> edit) {
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        try (SafetensorsFile f = SafetensorsFile.open(source.resolve("model.safetensors"))) {
-            for (TensorInfo info : f.tensors().values()) tensors.put(info.name(), heapCopy(f.tensor(info)));
-        }
-        edit.accept(tensors);
-        try {
-            Files.createDirectories(target);
-            Files.copy(source.resolve("config.json"), target.resolve("config.json"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        SafetensorsWriter.write(target.resolve("model.safetensors"), tensors);
-        return target;
-    }
 
-    static Tensor heapCopy(Tensor t) {
-        Tensor copy = Tensor.allocate(t.shape(), t.dtype(), Arena.ofAuto());
-        MemorySegment.copy(t.data(), 0, copy.data(), 0, t.byteSize());
-        return copy;
-    }
 
     static Tensor bytes(byte[] b) {
         Tensor t = Tensor.allocate(Shape.of(b.length), DType.U8, Arena.ofAuto());
@@ -548,14 +528,14 @@ class BnbModelTest {
 
     @Test
     void missingQuantStateIsInvalidQuantStateNamingIt(@TempDir Path tmp) {
-        Path dir = rewrite(BnbFixtures.bnb("tiny-llama-nf4"), tmp.resolve("ck"), t -> assertNotNull(t.remove(NF4_STATE)));
+        Path dir = CheckpointEdits.rewrite(BnbFixtures.bnb("tiny-llama-nf4"), tmp.resolve("ck"), t -> assertNotNull(t.remove(NF4_STATE)));
         QLoadException e = failsCleanly(QLoadException.class, dir, LoadOptions.defaults());
         problemFor(e, ErrorId.INVALID_QUANT_STATE, NF4_STATE);
     }
 
     @Test
     void quantStateShapeDisagreeingWithTheLinearIsInvalidQuantState(@TempDir Path tmp) {
-        Path dir = rewrite(BnbFixtures.bnb("tiny-llama-nf4"), tmp.resolve("ck"), editJson(NF4_STATE, "\"shape\": [64, 64]", "\"shape\": [64, 65]"));
+        Path dir = CheckpointEdits.rewrite(BnbFixtures.bnb("tiny-llama-nf4"), tmp.resolve("ck"), editJson(NF4_STATE, "\"shape\": [64, 64]", "\"shape\": [64, 65]"));
         QLoadException e = failsCleanly(QLoadException.class, dir, LoadOptions.defaults());
         Problem p = problemFor(e, ErrorId.INVALID_QUANT_STATE, NF4_STATE);
         assertTrue(p.message().contains("[64,65]") || p.message().contains("[64, 65]"), p.message());
@@ -563,7 +543,7 @@ class BnbModelTest {
 
     @Test
     void unknownQuantTypeInTheStateIsInvalidQuantState(@TempDir Path tmp) {
-        Path dir = rewrite(BnbFixtures.bnb("tiny-llama-nf4"), tmp.resolve("ck"), editJson(NF4_STATE, "\"quant_type\": \"nf4\"", "\"quant_type\": \"nf5\""));
+        Path dir = CheckpointEdits.rewrite(BnbFixtures.bnb("tiny-llama-nf4"), tmp.resolve("ck"), editJson(NF4_STATE, "\"quant_type\": \"nf4\"", "\"quant_type\": \"nf5\""));
         QLoadException e = failsCleanly(QLoadException.class, dir, LoadOptions.defaults());
         Problem p = problemFor(e, ErrorId.INVALID_QUANT_STATE, NF4_STATE);
         assertTrue(p.message().contains("nf5"), p.message());
@@ -572,10 +552,10 @@ class BnbModelTest {
     @Test
     void absmaxOfTheWrongLengthIsAShapeMismatchNamingIt(@TempDir Path tmp) {
         String absmax = Q_PROJ + ".weight.absmax";
-        Path dir = rewrite(BnbFixtures.bnb("tiny-llama-nf4"), tmp.resolve("ck"), t -> {
+        Path dir = CheckpointEdits.rewrite(BnbFixtures.bnb("tiny-llama-nf4"), tmp.resolve("ck"), t -> {
             Tensor full = t.get(absmax);
             assertEquals(Shape.of(64), full.shape());
-            t.put(absmax, heapCopy(full.narrow(0, 63)));
+            t.put(absmax, CheckpointEdits.heapCopy(full.narrow(0, 63)));
         });
         QLoadException e = failsCleanly(QLoadException.class, dir, LoadOptions.defaults());
         problemFor(e, ErrorId.TENSOR_SHAPE_MISMATCH, absmax);
@@ -585,7 +565,7 @@ class BnbModelTest {
     @Test
     void int8WeightFormatOtherThanRowIsUnsupported(@TempDir Path tmp) {
         String format = Q_PROJ + ".weight_format";
-        Path dir = rewrite(BnbFixtures.bnb("tiny-llama-int8"), tmp.resolve("ck"), t -> {
+        Path dir = CheckpointEdits.rewrite(BnbFixtures.bnb("tiny-llama-int8"), tmp.resolve("ck"), t -> {
             Tensor one = Tensor.allocate(Shape.of(), DType.U8, Arena.ofAuto());
             one.data().set(ValueLayout.JAVA_BYTE, 0, (byte) 1);
             assertNotNull(t.put(format, one));
@@ -597,7 +577,7 @@ class BnbModelTest {
     @Test
     void int8CheckpointWithoutScbIsInvalidQuantState(@TempDir Path tmp) {
         String scb = "model.layers.1.mlp.down_proj.SCB";
-        Path dir = rewrite(BnbFixtures.bnb("tiny-llama-int8"), tmp.resolve("ck"), t -> assertNotNull(t.remove(scb)));
+        Path dir = CheckpointEdits.rewrite(BnbFixtures.bnb("tiny-llama-int8"), tmp.resolve("ck"), t -> assertNotNull(t.remove(scb)));
         QLoadException e = failsCleanly(QLoadException.class, dir, LoadOptions.defaults());
         problemFor(e, ErrorId.INVALID_QUANT_STATE, scb);
     }

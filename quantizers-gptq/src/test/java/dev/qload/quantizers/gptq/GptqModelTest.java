@@ -1,5 +1,7 @@
 package dev.qload.quantizers.gptq;
 
+import dev.qload.tests.CheckpointEdits;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -21,8 +23,6 @@ import dev.qload.core.module.NamedSlot;
 import dev.qload.core.nn.Linear;
 import dev.qload.core.plugin.Plugins;
 import dev.qload.core.safetensors.SafetensorsFile;
-import dev.qload.core.safetensors.SafetensorsWriter;
-import dev.qload.core.safetensors.TensorInfo;
 import dev.qload.core.spi.Capability;
 import dev.qload.core.spi.Quantizer;
 import dev.qload.core.tensor.DType;
@@ -32,17 +32,11 @@ import dev.qload.core.tensor.Tensor;
 import dev.qload.models.llama.LlamaArchitecture;
 import dev.qload.models.llama.LlamaForCausalLM;
 import dev.qload.models.llama.LlamaInference;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -181,26 +175,6 @@ class GptqModelTest {
 
     // ------------------------------------------------------------------ hostile checkpoints
 
-    static Path rewrite(Path source, Path target, Consumer<Map<String, Tensor>> edit) {
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        try (SafetensorsFile f = SafetensorsFile.open(source.resolve("model.safetensors"))) {
-            for (TensorInfo info : f.tensors().values()) {
-                Tensor t = f.tensor(info);
-                Tensor copy = Tensor.allocate(t.shape(), t.dtype(), Arena.ofAuto());
-                MemorySegment.copy(t.data(), 0, copy.data(), 0, t.byteSize());
-                tensors.put(info.name(), copy);
-            }
-        }
-        edit.accept(tensors);
-        try {
-            Files.createDirectories(target);
-            Files.copy(source.resolve("config.json"), target.resolve("config.json"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        SafetensorsWriter.write(target.resolve("model.safetensors"), tensors);
-        return target;
-    }
 
     static QLoadException failsCleanly(Path dir) {
         long before = OffHeap.liveBytes();
@@ -220,7 +194,7 @@ class GptqModelTest {
     @Test
     void corruptQweightShapeIsAShapeMismatchNamingIt(@TempDir Path tmp) {
         String key = Q_PROJ + ".qweight";
-        Path dir = rewrite(GptqFixtures.gptq(FIXTURE), tmp.resolve("ck"), t -> {
+        Path dir = CheckpointEdits.rewrite(GptqFixtures.gptq(FIXTURE), tmp.resolve("ck"), t -> {
             Tensor q = t.get(key);
             assertNotNull(q);
             assertEquals(Shape.of(8, 64), q.shape());
@@ -232,21 +206,21 @@ class GptqModelTest {
     @Test
     void qweightOfTheWrongDtypeIsADtypeMismatchNamingIt(@TempDir Path tmp) {
         String key = Q_PROJ + ".qweight";
-        Path dir = rewrite(GptqFixtures.gptq(FIXTURE), tmp.resolve("ck"), t -> t.put(key, Tensor.allocate(Shape.of(8, 64), DType.F32, Arena.ofAuto())));
+        Path dir = CheckpointEdits.rewrite(GptqFixtures.gptq(FIXTURE), tmp.resolve("ck"), t -> t.put(key, Tensor.allocate(Shape.of(8, 64), DType.F32, Arena.ofAuto())));
         problemFor(failsCleanly(dir), ErrorId.TENSOR_DTYPE_MISMATCH, key);
     }
 
     @Test
     void missingScalesIsInvalidQuantStateNamingIt(@TempDir Path tmp) {
         String key = Q_PROJ + ".scales";
-        Path dir = rewrite(GptqFixtures.gptq(FIXTURE), tmp.resolve("ck"), t -> assertNotNull(t.remove(key)));
+        Path dir = CheckpointEdits.rewrite(GptqFixtures.gptq(FIXTURE), tmp.resolve("ck"), t -> assertNotNull(t.remove(key)));
         problemFor(failsCleanly(dir), ErrorId.INVALID_QUANT_STATE, key);
     }
 
     @Test
     void gIdxOutOfRangeIsInvalidQuantStateNamingIt(@TempDir Path tmp) {
         String key = Q_PROJ + ".g_idx";
-        Path dir = rewrite(GptqFixtures.gptq(FIXTURE), tmp.resolve("ck"), t -> {
+        Path dir = CheckpointEdits.rewrite(GptqFixtures.gptq(FIXTURE), tmp.resolve("ck"), t -> {
             Tensor g = t.get(key);
             g.data().setAtIndex(GptqLinear.I32, 5, 2); // 2 groups: valid values are 0 and 1
         });
