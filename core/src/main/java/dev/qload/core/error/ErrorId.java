@@ -61,6 +61,12 @@ public enum ErrorId {
     INVALID_QUANT_STATE("InvalidQuantState"),
     UNSUPPORTED_QUANT_FORMAT("UnsupportedQuantFormat"),
 
+    // quantizing with calibration data (GPTQ)
+    /** A calibration file cannot be read or holds no usable token sequences. */
+    CALIBRATION_INVALID("CalibrationInvalid"),
+    /** The dampened Hessian of a layer has no Cholesky factor (degenerate calibration data). */
+    GPTQ_HESSIAN_NOT_POSITIVE_DEFINITE("GptqHessianNotPositiveDefinite"),
+
     // checksum verification (dev.qload.core.integrity)
     /** A file's size or digest differs from the expected one. */
     CHECKSUM_MISMATCH("ChecksumMismatch"),

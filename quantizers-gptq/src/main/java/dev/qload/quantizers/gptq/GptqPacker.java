@@ -1,0 +1,85 @@
+package dev.qload.quantizers.gptq;
+
+import dev.qload.core.tensor.DType;
+import dev.qload.core.tensor.Shape;
+import dev.qload.core.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Writes a solved layer in AutoGPTQ's {@code QuantLinear} layout (spec/FORMATS.md §3.1), as
+ * {@code QuantLinear.pack} (auto_gptq/nn_modules/qlinear/qlinear_cuda_old.py) does it:
+ *
+ * <pre>
+ * scales     = scale.half()                                   F16 [G, out]
+ * intweight  = clamp(round((Q + zero·scale) / scales), 0, maxq)  in F32, per input row k, group g_idx[k]
+ * qweight    = intweight packed along the input dim, LSB first   I32 [in·b/32, out]
+ * qzeros     = zero − 1 (v1) or zero (v2) packed along the output dim  I32 [G, out·b/32]
+ * </pre>
+ *
+ * Codes are re-derived from the fake-quantized weight and the F16 scales, as AutoGPTQ does (so a
+ * scale that F16 rounds changes them exactly as there). A v1 zero-point of 0 has no v1 field
+ * (0 − 1 = −1): AutoGPTQ ORs 0xFFFFFFFF into the word and corrupts its neighbours; we store
+ * {@code (zero − 1) & maxq}, which readers decode back to 0 for 2, 4 and 8 bits.
+ */
+final class GptqPacker {
+    private GptqPacker() {}
+
+    /** qweight, qzeros, scales (F16) and g_idx, in that order, for {@code r}. */
+    static Tensor[] pack(GptqSolver.Result r, GptqConfig config) {
+        int out = r.out(), in = r.in(), groups = r.groups(), bits = config.bits(), maxq = config.maxq();
+        float[] scaleF = new float[groups * out], zeroScale = new float[groups * out], scaleH = new float[groups * out];
+        int[] zeroInt = new int[groups * out];
+        Tensor scales = Tensor.allocate(Shape.of(groups, out), DType.F16, Arena.ofAuto());
+        for (int c = 0; c < out; c++) {
+            for (int g = 0; g < groups; g++) {
+                int i = g * out + c;
+                float s = (float) r.scale()[c * groups + g], z = (float) r.zero()[c * groups + g];
+                scaleF[i] = s;
+                zeroScale[i] = z * s;
+                scales.setFloat(i, s);
+                scaleH[i] = scales.getFloat(i);
+                zeroInt[i] = (int) z;
+            }
+        }
+        int[] intweight = new int[in * out];
+        for (int c = 0; c < out; c++) {
+            for (int k = 0; k < in; k++) {
+                int i = r.gIdx()[k] * out + c;
+                float v = ((float) r.q()[c * in + k] + zeroScale[i]) / scaleH[i];
+                intweight[k * out + c] = (int) Math.max(0, Math.min(maxq, Math.rint(v)));
+            }
+        }
+        Tensor qweight = Tensor.allocate(Shape.of((long) in * bits / 32, out), DType.I32, Arena.ofAuto());
+        for (int c = 0; c < out; c++) packStream(qweight.data(), c, out, intweight, c, out, in, bits);
+        int[] fields = new int[groups * out];
+        for (int i = 0; i < fields.length; i++) fields[i] = config.v2() ? zeroInt[i] : (zeroInt[i] - 1) & maxq;
+        long zeroWords = (long) out * bits / 32;
+        Tensor qzeros = Tensor.allocate(Shape.of(groups, zeroWords), DType.I32, Arena.ofAuto());
+        for (int g = 0; g < groups; g++) packStream(qzeros.data(), g * zeroWords, 1, fields, g * out, 1, out, bits);
+        Tensor gIdx = Tensor.allocate(Shape.of(in), DType.I32, Arena.ofAuto());
+        for (int k = 0; k < in; k++) gIdx.data().setAtIndex(GptqLinear.I32, k, r.gIdx()[k]);
+        return new Tensor[] {qweight, qzeros, scales, gIdx};
+    }
+
+    /**
+     * Writes {@code count} values ({@code values[from + i·step]}) as one little-endian bit stream of
+     * {@code bits}-wide fields into the 32-bit words at {@code base + w·stride}: field i at bits
+     * [i·b, i·b + b), straddling two words for 3 bits. This is the layout GptqLinear.field reads.
+     */
+    static void packStream(MemorySegment words, long base, long stride, int[] values, int from, int step, int count, int bits) {
+        long mask = (1L << bits) - 1;
+        for (int i = 0; i < count; i++) {
+            long v = values[from + i * step] & mask;
+            long p = (long) i * bits;
+            long w = p >>> 5;
+            int off = (int) (p & 31);
+            long at = base + w * stride;
+            words.setAtIndex(GptqLinear.I32, at, words.getAtIndex(GptqLinear.I32, at) | (int) (v << off));
+            if (off + bits > 32) {
+                long next = at + stride;
+                words.setAtIndex(GptqLinear.I32, next, words.getAtIndex(GptqLinear.I32, next) | (int) (v >>> (32 - off)));
+            }
+        }
+    }
+}
