@@ -35,6 +35,9 @@ final class GptqLinear extends Module implements LinearForward {
     /** Output columns decoded together (their qweight words are adjacent in memory). */
     private static final int COLUMN_BLOCK = 16;
 
+    /** The slots quantization fills, in {@link GptqPacker#pack}'s order. */
+    static final java.util.List<String> PACKED_SLOTS = java.util.List.of("qweight", "qzeros", "scales", "g_idx");
+
     private final GptqConfig config;
     private final long in, out, groups;
     private final boolean hasBias, hasGIdx;
@@ -138,6 +141,25 @@ final class GptqLinear extends Module implements LinearForward {
                 dst[(c - c0) * inI + k] = m.scales[gBase + c] * (float) (q - m.zeros[gBase + c]);
             }
         }
+    }
+
+    /** Quantize-on-load: round-to-nearest of the dense weight {@code [out, in]} (F32 arithmetic, as AutoGPTQ on an F32 weight), packed into the targets. */
+    void quantizeFrom(Tensor dense, java.util.Map<String, Tensor> targets) {
+        double[] w = new double[Math.toIntExact(out * in)];
+        float[] row = new float[(int) in];
+        Kernels k = Kernels.get();
+        for (int r = 0; r < out; r++) {
+            k.toFloat(dense.data(), dense.dtype(), (long) r * in, row, 0, (int) in);
+            for (int c = 0; c < in; c++) w[r * (int) in + c] = row[c];
+        }
+        fill(GptqSolver.rtn(w, (int) out, (int) in, null, config, GroupFit.FLOAT32), targets);
+    }
+
+    /** Copies the packed form of {@code result} into {@code targets} (one per {@link #PACKED_SLOTS} name). */
+    void fill(GptqSolver.Result result, java.util.Map<String, Tensor> targets) {
+        Tensor[] packed = GptqPacker.pack(result, config);
+        for (int i = 0; i < packed.length; i++) targets.get(PACKED_SLOTS.get(i)).data().copyFrom(packed[i].data());
+        meta = null;
     }
 
     /** The dense nn.Linear weight, F32 [out, in], as gptq_ref.dequantize computes it. */

@@ -1,5 +1,6 @@
 package dev.qload.quantizers.gptq;
 
+import dev.qload.core.error.ConfigException;
 import dev.qload.core.error.ErrorId;
 import dev.qload.core.error.LoadException;
 import dev.qload.core.error.Problem;
@@ -10,6 +11,7 @@ import dev.qload.core.spi.Capability;
 import dev.qload.core.spi.CheckpointView;
 import dev.qload.core.spi.QuantizationConfig;
 import dev.qload.core.spi.Quantizer;
+import dev.qload.core.spi.TensorAction;
 import dev.qload.core.tensor.DType;
 import dev.qload.core.tensor.MetaDevice;
 import dev.qload.core.tensor.Shape;
@@ -21,11 +23,16 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * GPTQ (AutoGPTQ / GPTQModel checkpoints, {@code quant_method: "gptq"}), load side only. Every
- * {@link Linear} for which the checkpoint holds {@code P.qweight} becomes a {@link GptqLinear} on
- * META, its slot shapes checked against the checkpoint headers; the packed tensors then land
- * zero-copy. Linears without {@code P.qweight} (e.g. outside {@code modules_in_block_to_quantize},
- * or lm_head) stay dense.
+ * GPTQ (AutoGPTQ / GPTQModel checkpoints, {@code quant_method: "gptq"}).
+ *
+ * <p>Pre-quantized: every {@link Linear} for which the checkpoint holds {@code P.qweight} becomes a
+ * {@link GptqLinear} on META, its slot shapes checked against the checkpoint headers; the packed
+ * tensors then land zero-copy. Linears without {@code P.qweight} (outside
+ * {@code modules_in_block_to_quantize}, or lm_head) stay dense.
+ *
+ * <p>Quantize-on-load is round-to-nearest: GPTQ without calibration data (its loop with no error
+ * feedback), for the linear layers inside the repeated blocks only, as optimum's GPTQ quantizer
+ * selects them. {@link #quantizeWithCalibration} runs the GPTQ algorithm itself.
  */
 final class GptqQuantizer implements Quantizer {
     static final String NAME = "gptq";
@@ -47,12 +54,18 @@ final class GptqQuantizer implements Quantizer {
 
     @Override
     public Set<Capability> capabilities() {
-        return Set.of(Capability.PRE_QUANTIZED_LOAD, Capability.DEQUANTIZE, Capability.FORWARD);
+        return Set.of(Capability.PRE_QUANTIZED_LOAD, Capability.QUANTIZE_ON_LOAD, Capability.DEQUANTIZE, Capability.SAVE, Capability.FORWARD);
     }
 
     @Override
     public void replaceWithQuantized(Module root, QuantizationConfig cfg) {
-        if (!cfg.preQuantized()) throw notSupported(Capability.QUANTIZE_ON_LOAD);
+        if (!cfg.preQuantized()) {
+            for (String path : BlockLinears.find(root, config.modulesInBlockToQuantize())) {
+                Linear linear = (Linear) root.find(path);
+                root.replace(path, emptyFor(linear));
+            }
+            return;
+        }
         CheckpointView view = cfg.checkpoint();
         for (var e : new ArrayList<>(root.namedModules().entrySet())) {
             String path = e.getKey();
@@ -83,6 +96,31 @@ final class GptqQuantizer implements Quantizer {
         DType biasDtype = b.map(TensorInfo::dtype).orElse(linear.hasBias() ? linear.bias().dtype() : DType.F16);
         if (b.isPresent()) requireShape(bias, b.get(), Shape.of(out));
         return new GptqLinear(config, in, out, groups, s.dtype(), hasGIdx, hasBias, biasDtype);
+    }
+
+    /** A GptqLinear with the shape of {@code linear}, to be filled by quantization. */
+    GptqLinear emptyFor(Linear linear) {
+        long in = linear.inFeatures(), out = linear.outFeatures();
+        int bits = config.bits();
+        if (in * bits % 32 != 0 || out * bits % 32 != 0) {
+            throw new ConfigException(Problem.of(ErrorId.CONFIG_INVALID, "GPTQ " + bits + "-bit packing needs in_features and out_features × "
+                    + bits + " to be multiples of 32; a Linear has " + in + " → " + out));
+        }
+        DType biasDtype = linear.hasBias() ? linear.bias().dtype() : DType.F16;
+        return new GptqLinear(config, in, out, config.groups(in), DType.F16, true, linear.hasBias(), biasDtype);
+    }
+
+    @Override
+    public TensorAction planTensor(String key, TensorInfo source, Module owner, String localName) {
+        if (owner instanceof GptqLinear g && localName.equals("weight")) {
+            Shape expected = Shape.of(g.outFeatures(), g.inFeatures());
+            if (!source.dtype().isConvertibleFloat() || source.dtype() == DType.F64 || !source.shape().equals(expected)) {
+                throw new LoadException(new Problem(ErrorId.TENSOR_SHAPE_MISMATCH, "GPTQ quantizes a dense float weight of shape " + expected
+                        + "; the checkpoint has " + source.dtype() + " " + source.shape(), null, key, -1));
+            }
+            return new TensorAction.Quantize(GptqLinear.PACKED_SLOTS, g::quantizeFrom);
+        }
+        return TensorAction.COPY;
     }
 
     private static void requireTensor(CheckpointView view, String key, DType dtype, Shape shape) {
@@ -139,6 +177,11 @@ final class GptqQuantizer implements Quantizer {
 
     @Override
     public Map<String, Tensor> checkpointState(Module root) {
-        throw notSupported(Capability.SAVE);
+        return root.stateDict();
+    }
+
+    @Override
+    public Map<String, Object> quantizationConfig() {
+        return config.toJson();
     }
 }

@@ -160,17 +160,33 @@ class GptqModelTest {
     }
 
     @Test
-    void unsupportedCapabilitiesThrowNotSupported() {
+    void savingAPreQuantizedCheckpointWritesItsTensorsBackUnchanged(@org.junit.jupiter.api.io.TempDir Path tmp) {
+        Path saved = tmp.resolve("saved");
         try (LoadedModel model = load(GptqFixtures.gptq(FIXTURE))) {
-            Quantizer q = model.quantizer().orElseThrow();
-            assertEquals(java.util.Set.of(Capability.PRE_QUANTIZED_LOAD, Capability.DEQUANTIZE, Capability.FORWARD), q.capabilities());
-            PluginException save = assertThrows(PluginException.class, () -> q.checkpointState(model.root()));
-            assertEquals(ErrorId.NOT_SUPPORTED, save.id());
-            assertEquals(ErrorId.NOT_SUPPORTED, assertThrows(PluginException.class, q::quantizationConfig).id());
+            dev.qload.core.load.ModelSaver.save(model, saved, Long.MAX_VALUE);
         }
-        LoadOptions quantize = LoadOptions.builder().quantize("gptq", Map.of("bits", 4, "group_size", 32)).build();
+        try (var original = dev.qload.core.checkpoint.Checkpoint.open(GptqFixtures.gptq(FIXTURE));
+             var copy = dev.qload.core.checkpoint.Checkpoint.open(saved)) {
+            for (String name : original.tensors().keySet()) {
+                if (!name.contains("_proj.")) continue;
+                var a = original.tensors().get(name).view();
+                var b = copy.tensors().get(name).view();
+                assertEquals(a.dtype(), b.dtype(), name);
+                assertEquals(a.shape(), b.shape(), name);
+                assertEquals(-1, a.data().mismatch(b.data()), name + " bytes");
+            }
+        }
+        try (LoadedModel reloaded = load(saved); LoadedModel model = load(GptqFixtures.gptq(FIXTURE))) {
+            assertEquals(0f, maxAbsError(logits(model), logits(reloaded)), "logits of the re-saved checkpoint");
+        }
+    }
+
+    @Test
+    void actOrderCannotBeQuantizedOnLoadWithoutCalibrationData() {
+        LoadOptions quantize = LoadOptions.builder().quantize("gptq", Map.of("bits", 4, "group_size", 32, "desc_act", true)).build();
         QLoadException e = assertThrows(QLoadException.class, () -> loader().load(GptqFixtures.root().resolve("tiny-llama"), quantize).close());
-        assertEquals(ErrorId.NOT_SUPPORTED, e.id(), e.getMessage());
+        assertEquals(ErrorId.CONFIG_INVALID, e.id(), e.getMessage());
+        assertTrue(e.getMessage().contains("--calibration"), e.getMessage());
     }
 
     // ------------------------------------------------------------------ hostile checkpoints
