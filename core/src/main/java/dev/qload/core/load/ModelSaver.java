@@ -37,7 +37,11 @@ public final class ModelSaver {
         return save(model, null, directory, maxShardBytes);
     }
 
-    private static List<Path> save(LoadedModel model, Quantizer quantizer, Path directory, long maxShardBytes) {
+    /**
+     * In {@code quantizer}'s layout with its {@code quantization_config}: for a model quantized
+     * after loading (a {@link dev.qload.core.spi.CalibratedQuantizer}), or dense when it is null.
+     */
+    public static List<Path> save(LoadedModel model, Quantizer quantizer, Path directory, long maxShardBytes) {
         Map<String, Tensor> state = quantizer != null ? quantizer.checkpointState(model.root()) : model.root().stateDict();
         Map<String, Tensor> unique = new LinkedHashMap<>();
         Set<Tensor> seen = Collections.newSetFromMap(new IdentityHashMap<>());
