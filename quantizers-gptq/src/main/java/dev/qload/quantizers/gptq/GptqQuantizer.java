@@ -7,6 +7,8 @@ import dev.qload.core.error.Problem;
 import dev.qload.core.module.Module;
 import dev.qload.core.nn.Linear;
 import dev.qload.core.safetensors.TensorInfo;
+import dev.qload.core.spi.CalibratedQuantizer;
+import dev.qload.core.spi.CalibrationRunner;
 import dev.qload.core.spi.Capability;
 import dev.qload.core.spi.CheckpointView;
 import dev.qload.core.spi.QuantizationConfig;
@@ -34,7 +36,7 @@ import java.util.Set;
  * feedback), for the linear layers inside the repeated blocks only, as optimum's GPTQ quantizer
  * selects them. {@link #quantizeWithCalibration} runs the GPTQ algorithm itself.
  */
-final class GptqQuantizer implements Quantizer {
+final class GptqQuantizer implements CalibratedQuantizer {
     static final String NAME = "gptq";
 
     private final GptqConfig config;
@@ -60,6 +62,11 @@ final class GptqQuantizer implements Quantizer {
     @Override
     public void replaceWithQuantized(Module root, QuantizationConfig cfg) {
         if (!cfg.preQuantized()) {
+            if (config.descAct()) {
+                // act-order visits columns by decreasing Hessian diagonal: without calibration data there is none.
+                throw new ConfigException(Problem.of(ErrorId.CONFIG_INVALID,
+                        "GPTQ desc_act needs calibration data; quantize with `qload quantize DIR --method gptq --calibration FILE` instead of on load"));
+            }
             for (String path : BlockLinears.find(root, config.modulesInBlockToQuantize())) {
                 Linear linear = (Linear) root.find(path);
                 root.replace(path, emptyFor(linear));
@@ -98,6 +105,11 @@ final class GptqQuantizer implements Quantizer {
         return new GptqLinear(config, in, out, groups, s.dtype(), hasGIdx, hasBias, biasDtype);
     }
 
+    @Override
+    public void quantizeWithCalibration(Module root, CalibrationRunner calibration) {
+        new GptqCalibration(this, config).run(root, calibration);
+    }
+
     /** A GptqLinear with the shape of {@code linear}, to be filled by quantization. */
     GptqLinear emptyFor(Linear linear) {
         long in = linear.inFeatures(), out = linear.outFeatures();
@@ -107,7 +119,7 @@ final class GptqQuantizer implements Quantizer {
                     + bits + " to be multiples of 32; a Linear has " + in + " → " + out));
         }
         DType biasDtype = linear.hasBias() ? linear.bias().dtype() : DType.F16;
-        return new GptqLinear(config, in, out, config.groups(in), DType.F16, true, linear.hasBias(), biasDtype);
+        return MetaDevice.withMetaDevice(() -> new GptqLinear(config, in, out, config.groups(in), DType.F16, true, linear.hasBias(), biasDtype));
     }
 
     @Override

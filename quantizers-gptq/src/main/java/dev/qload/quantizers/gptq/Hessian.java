@@ -2,7 +2,6 @@ package dev.qload.quantizers.gptq;
 
 import dev.qload.core.kernel.Parallel;
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -74,22 +73,30 @@ final class Hessian {
                 for (int a = 0; a < in; a++) chunk[a * TOKEN_CHUNK + t] = x[src + a];
             }
             Parallel.forRange(in, 8, (from, to) -> {
+                double[] lanes = new double[D.length()];
                 for (int a = from; a < to; a++) {
                     int ra = a * TOKEN_CHUNK, row = a * in;
-                    for (int b = 0; b <= a; b++) g[row + b] += dot(chunk, ra, b * TOKEN_CHUNK);
+                    for (int b = 0; b <= a; b++) g[row + b] += dot(chunk, ra, b * TOKEN_CHUNK, lanes);
                 }
             });
         }
         return g;
     }
 
-    private static double dot(double[] c, int a, int b) {
+    /**
+     * Σ c[a+i]·c[b+i] over a chunk. The lanes are summed in index order, not with
+     * {@code reduceLanes(ADD)}, whose order the JIT may change between tiers: the Hessian, and so
+     * the codes, must not depend on how warm the JVM is.
+     */
+    private static double dot(double[] c, int a, int b, double[] lanes) {
         DoubleVector acc = DoubleVector.zero(D);
         int i = 0;
         for (; i <= TOKEN_CHUNK - D.length(); i += D.length()) {
             acc = DoubleVector.fromArray(D, c, a + i).fma(DoubleVector.fromArray(D, c, b + i), acc);
         }
-        double s = acc.reduceLanes(VectorOperators.ADD);
+        acc.intoArray(lanes, 0);
+        double s = 0;
+        for (double lane : lanes) s += lane;
         for (; i < TOKEN_CHUNK; i++) s += c[a + i] * c[b + i];
         return s;
     }
