@@ -5,6 +5,7 @@ import dev.qload.core.error.PluginException;
 import dev.qload.core.error.Problem;
 import dev.qload.core.kernel.Kernels;
 import dev.qload.core.load.LoadedModel;
+import dev.qload.core.module.Module;
 import dev.qload.models.llama.LlamaForCausalLM;
 import dev.qload.models.llama.LlamaInference;
 
@@ -13,7 +14,12 @@ final class CausalLmRunner {
     private CausalLmRunner() {}
 
     static LlamaInference of(LoadedModel model, int maxPositions) {
-        if (model.root() instanceof LlamaForCausalLM llama) return new LlamaInference(llama, Kernels.get(), maxPositions);
-        throw new PluginException(Problem.of(ErrorId.NOT_SUPPORTED, "no forward pass for " + model.root().typeName() + " yet"));
+        return of(model.root(), maxPositions);
+    }
+
+    /** For the module tree as it stands now (a quantizer may have replaced modules since the load). */
+    static LlamaInference of(Module root, int maxPositions) {
+        if (root instanceof LlamaForCausalLM llama) return new LlamaInference(llama, Kernels.get(), maxPositions);
+        throw new PluginException(Problem.of(ErrorId.NOT_SUPPORTED, "no forward pass for " + root.typeName() + " yet"));
     }
 }
