@@ -136,10 +136,13 @@ public final class Loader {
                 return null;
             });
 
+            List<String> quantizerWarnings = quantizer == null ? List.of() : quantizer.loadWarnings();
+            quantizerWarnings.forEach(w -> LOG.warn("{}", w));
+
             boolean anyMapped = plan.mappedBytes() > 0;
             if (!anyMapped) checkpoint.close();
             LoadReport report = report(directory, architecture, quantizer, dtype, options, phases, System.nanoTime() - start,
-                    checkpoint, root, plan, materializer.spans(), liveBefore, verifyWarnings, verifiedFiles,
+                    checkpoint, root, plan, materializer.spans(), liveBefore, concat(verifyWarnings, quantizerWarnings), verifiedFiles,
                     verification == null ? "none" : verification.algorithms());
             return new LoadedModel(root, config, quantizer, report, modelArena, anyMapped ? checkpoint : null);
         } catch (RuntimeException | Error e) {

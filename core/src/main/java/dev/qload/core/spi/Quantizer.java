@@ -37,6 +37,14 @@ public interface Quantizer {
     /** Runs once after every tensor is loaded and every buffer initialised. */
     default void afterLoad(Module root) {}
 
+    /**
+     * What {@link #afterLoad} found worth telling the user without failing the load (a format
+     * label that the data contradicts, say); they go into the load report's warnings.
+     */
+    default java.util.List<String> loadWarnings() {
+        return java.util.List.of();
+    }
+
     /** Replaces quantized modules by dense ones in place. */
     default void dequantize(Module root) {
         throw notSupported(Capability.DEQUANTIZE);

@@ -96,6 +96,10 @@ record GptqConfig(int bits, int groupSize, boolean descAct, boolean sym, boolean
                 "'modules_in_block_to_quantize' must be a list of lists of module names", c.source(), null, -1));
     }
 
+    GptqConfig withV2() {
+        return new GptqConfig(bits, groupSize, descAct, sym, true, modulesInBlockToQuantize, dampPercent, staticGroups, trueSequential);
+    }
+
     int maxq() {
         return (1 << bits) - 1;
     }

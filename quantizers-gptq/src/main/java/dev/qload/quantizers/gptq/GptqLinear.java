@@ -38,7 +38,7 @@ final class GptqLinear extends Module implements LinearForward {
     /** The slots quantization fills, in {@link GptqPacker#pack}'s order. */
     static final java.util.List<String> PACKED_SLOTS = java.util.List.of("qweight", "qzeros", "scales", "g_idx");
 
-    private final GptqConfig config;
+    private GptqConfig config;
     private final long in, out, groups;
     private final boolean hasBias, hasGIdx;
     private volatile Meta meta;
@@ -60,6 +60,23 @@ final class GptqLinear extends Module implements LinearForward {
 
     GptqConfig config() {
         return config;
+    }
+
+    /** Whether every stored zero-point field equals {@code value}. */
+    boolean allZeroFieldsAre(int value) {
+        MemorySegment zs = slot("qzeros").get().data();
+        int bits = config.bits();
+        long rowWords = out * bits / 32;
+        for (long gi = 0; gi < groups; gi++) {
+            for (long c = 0; c < out; c++) if (field(zs, gi * rowWords, 1, c, bits) != value) return false;
+        }
+        return true;
+    }
+
+    /** Reads the stored zero-points as gptq_v2 (the zero itself) from now on. */
+    void readZerosAsV2() {
+        config = config.withV2();
+        meta = null;
     }
 
     boolean hasBias() {
@@ -89,8 +106,14 @@ final class GptqLinear extends Module implements LinearForward {
         return (int) (v & ((1L << bits) - 1));
     }
 
-    /** Scales widened to F32, effective zero-points and group indices: small, decoded once per loaded tensor set. */
-    private record Meta(Tensor scalesSrc, Tensor qzerosSrc, Tensor gIdxSrc, float[] scales, int[] zeros, int[] gIdx) {}
+    /**
+     * Scales widened to F32, effective zero-points and group indices: small, decoded once per
+     * loaded tensor set; and the vector kernel's layout where it applies (else null).
+     */
+    private record Meta(Tensor scalesSrc, Tensor qzerosSrc, Tensor gIdxSrc, float[] scales, int[] zeros, int[] gIdx, GptqMatVec.Layout fast) {}
+
+    /** -Dqload.simd=false selects the scalar reference path everywhere, this kernel included. */
+    private static final boolean SIMD = !"false".equals(System.getProperty("qload.simd"));
 
     private Meta meta(String path) {
         Tensor s = slot("scales").get(), z = slot("qzeros").get(), g = hasGIdx ? slot("g_idx").get() : null;
@@ -121,9 +144,39 @@ final class GptqLinear extends Module implements LinearForward {
             int gsz = config.groupSize() == -1 ? Math.toIntExact(in) : config.groupSize();
             for (int k = 0; k < in; k++) gIdx[k] = k / gsz;
         }
-        m = new Meta(s, z, g, scales, zeros, gIdx);
+        m = new Meta(s, z, g, scales, zeros, gIdx, SIMD && GptqMatVec.covers(bits) ? layout(scales, zeros, gIdx) : null);
         meta = m;
         return m;
+    }
+
+    /**
+     * The vector kernel's view: input rows in group order (a permuted copy of qweight, once, for
+     * act-order checkpoints), or null when a group does not start on a word boundary.
+     */
+    private GptqMatVec.Layout layout(float[] scales, int[] zeros, int[] gIdx) {
+        int inI = (int) in, outI = (int) out, bits = config.bits(), perWord = 32 / bits;
+        int[] perm = null;
+        for (int k = 1; k < inI && perm == null; k++) {
+            if (gIdx[k] < gIdx[k - 1]) perm = java.util.stream.IntStream.range(0, inI).boxed()
+                    .sorted(java.util.Comparator.comparingInt(r -> gIdx[r])).mapToInt(Integer::intValue).toArray();
+        }
+        int[] start = new int[(int) groups + 1];
+        for (int k = 0; k < inI; k++) start[gIdx[k] + 1]++;
+        for (int gi = 0; gi < groups; gi++) start[gi + 1] += start[gi];
+        for (int v : start) if (v % perWord != 0) return null;
+        float[] scaleZero = new float[scales.length];
+        for (int i = 0; i < scales.length; i++) scaleZero[i] = scales[i] * zeros[i];
+        MemorySegment packed = slot("qweight").get().data();
+        if (perm != null) {
+            MemorySegment sorted = java.lang.foreign.Arena.ofAuto().allocate(packed.byteSize(), 4);
+            int[] column = new int[inI];
+            for (int c = 0; c < outI; c++) {
+                for (int j = 0; j < inI; j++) column[j] = field(packed, c, outI, perm[j], bits);
+                GptqPacker.packStream(sorted, c, outI, column, 0, 1, inI, bits);
+            }
+            packed = sorted;
+        }
+        return new GptqMatVec.Layout(inI, outI, bits, perm, start, scales, scaleZero, packed);
     }
 
     /** Decodes and checks the small tensors (g_idx in range); {@code path} names the module in errors. */
@@ -173,11 +226,20 @@ final class GptqLinear extends Module implements LinearForward {
     @Override
     public void forward(Kernels k, float[] x, int tokens, float[] y) {
         Meta m = meta("");
+        float[] bias = hasBias ? slot("bias").get().toFloatArray() : null;
+        if (m.fast != null) GptqMatVec.multiply(m.fast, x, tokens, y, bias);
+        else forwardByDecodedColumns(k, m, x, tokens, y, bias);
+    }
+
+    /** Whether forward runs the vector kernel (2/4/8 bits, groups on word boundaries, SIMD on). */
+    boolean usesVectorKernel() {
+        return meta("").fast != null;
+    }
+
+    /** The generic path (any bit width and g_idx): decodes 16 output columns into a scratch, then dot products. */
+    private void forwardByDecodedColumns(Kernels k, Meta m, float[] x, int tokens, float[] y, float[] b) {
         MemorySegment qw = slot("qweight").get().data();
         int inI = (int) in, outI = (int) out;
-        float[] bias = null;
-        if (hasBias) bias = slot("bias").get().toFloatArray();
-        float[] b = bias;
         int blocks = (outI + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
         Parallel.forRange(blocks, 1, (from, to) -> {
             float[] scratch = new float[COLUMN_BLOCK * inI];

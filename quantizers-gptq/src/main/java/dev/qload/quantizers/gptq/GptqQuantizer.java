@@ -20,6 +20,7 @@ import dev.qload.core.tensor.Shape;
 import dev.qload.core.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -40,6 +41,7 @@ final class GptqQuantizer implements CalibratedQuantizer {
     static final String NAME = "gptq";
 
     private final GptqConfig config;
+    private final List<String> warnings = new ArrayList<>();
 
     GptqQuantizer(GptqConfig config) {
         this.config = config;
@@ -157,9 +159,31 @@ final class GptqQuantizer implements CalibratedQuantizer {
 
     @Override
     public void afterLoad(Module root) {
+        List<GptqLinear> layers = new ArrayList<>();
+        for (var e : root.namedModules().entrySet()) if (e.getValue() instanceof GptqLinear g) layers.add(g);
+        detectV2ZerosUnderV1Label(layers);
         for (var e : root.namedModules().entrySet()) {
             if (e.getValue() instanceof GptqLinear g) g.validate(e.getKey());
         }
+    }
+
+    /**
+     * A symmetric 4-bit checkpoint stores zero 8 as field 7 in v1 ("gptq") and as 8 in gptq_v2.
+     * Some tools write v2 fields under a v1 label; read as v1, every weight would be off by one
+     * scale. When every field of every layer is 8 the label is unambiguously wrong: read them as
+     * v2 and say so. (Other widths and asymmetric zeros leave no such tell.)
+     */
+    private void detectV2ZerosUnderV1Label(List<GptqLinear> layers) {
+        if (config.v2() || !config.sym() || config.bits() != 4 || layers.isEmpty()) return;
+        for (GptqLinear g : layers) if (!g.allZeroFieldsAre(8)) return;
+        layers.forEach(GptqLinear::readZerosAsV2);
+        warnings.add("GPTQ checkpoint says checkpoint_format \"gptq\" (v1, symmetric zero stored as 7) but every qzeros field is 8, "
+                + "the gptq_v2 encoding: reading the zero-points as v2");
+    }
+
+    @Override
+    public List<String> loadWarnings() {
+        return List.copyOf(warnings);
     }
 
     @Override

@@ -79,6 +79,8 @@ class GptqFormatTest {
             for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
             float[] y = new float[tokens * out];
             m.forward(Kernels.get(), x, tokens, y);
+            // 2/4/8 bits run the vector kernel (act-order ones on rows permuted at load); 3 bits the generic decoder.
+            assertEquals(c.get("bits").asInt() != 3 && !"false".equals(System.getProperty("qload.simd")), m.usesVectorKernel(), file + " kernel");
             Tensor w = Tensor.ofFloats(Shape.of(out, in), m.dequantize());
             float[] dense = new float[tokens * out];
             MatMul.linear(Kernels.get(), w, null, x, tokens, dense);

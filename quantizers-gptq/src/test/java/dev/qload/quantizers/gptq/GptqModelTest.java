@@ -208,6 +208,27 @@ class GptqModelTest {
     static final String Q_PROJ = "model.layers.0.self_attn.q_proj";
 
     @Test
+    void v2ZerosUnderAV1LabelAreDetectedReadAsV2AndReported(@TempDir Path tmp) {
+        // The fixture is symmetric 4-bit v1: every zero field is 7 (0x77777777). Store v2's 8s under the same v1 label.
+        Path dir = CheckpointEdits.rewrite(GptqFixtures.gptq(FIXTURE), tmp.resolve("ck"), t -> {
+            for (var e : t.entrySet()) {
+                if (!e.getKey().endsWith(".qzeros")) continue;
+                Tensor z = CheckpointEdits.heapCopy(e.getValue());
+                for (long i = 0; i < z.shape().elementCount(); i++) {
+                    assertEquals(0x77777777, z.data().getAtIndex(GptqLinear.I32, i), e.getKey());
+                    z.data().setAtIndex(GptqLinear.I32, i, 0x88888888);
+                }
+                e.setValue(z);
+            }
+        });
+        try (LoadedModel relabelled = load(dir); LoadedModel original = load(GptqFixtures.gptq(FIXTURE))) {
+            assertTrue(relabelled.report().warnings().stream().anyMatch(w -> w.contains("every qzeros field is 8")), relabelled.report().warnings().toString());
+            assertTrue(original.report().warnings().isEmpty(), original.report().warnings().toString());
+            assertEquals(0f, maxAbsError(logits(original), logits(relabelled)), "v2 zeros read as v2 give the v1 model's logits");
+        }
+    }
+
+    @Test
     void corruptQweightShapeIsAShapeMismatchNamingIt(@TempDir Path tmp) {
         String key = Q_PROJ + ".qweight";
         Path dir = CheckpointEdits.rewrite(GptqFixtures.gptq(FIXTURE), tmp.resolve("ck"), t -> {

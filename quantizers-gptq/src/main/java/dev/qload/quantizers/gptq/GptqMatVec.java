@@ -1,0 +1,113 @@
+package dev.qload.quantizers.gptq;
+
+import dev.qload.core.kernel.Parallel;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The GPTQ product {@code y = x · Wᵀ} straight from the packed codes, for 2, 4 and 8 bits (whole
+ * codes per 32-bit word), never forming W. Within a group g of input rows,
+ *
+ * <pre>
+ * y[c] += s[g,c] · Σ_{k∈g} x[k]·q[k,c]  −  s[g,c]·z[g,c] · Σ_{k∈g} x[k]
+ * </pre>
+ *
+ * so the inner loop is integer codes times activations only. The codes of 16 (or the vector
+ * width's) adjacent output columns sit in one vector of qweight words; each word holds 32/b input
+ * rows, unpacked by shift-and-mask and converted to float lane-wise.
+ *
+ * <p>Act-order checkpoints (non-monotonic g_idx) were permuted once at load (rows sorted by group,
+ * as exllama/Marlin reorder by {@code argsort(g_idx)}), so that each group is a contiguous run of
+ * words; a call then only permutes the activations, O(in).
+ */
+final class GptqMatVec {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Output columns per task: a few vectors, so tasks stream whole cache lines of each qweight row. */
+    private static final int COLUMNS_PER_TASK = 4 * 16;
+
+    /**
+     * Everything the product needs, prepared at load.
+     *
+     * @param perm       input row j of {@code packed} is original row perm[j]; null when g_idx is already sorted
+     * @param groupStart first (permuted) row of each group, and {@code in} at the end; multiples of 32/bits
+     * @param scale      s[g·out + c], F32
+     * @param scaleZero  s·z, F32
+     * @param packed     qweight, [in·bits/32, out] little-endian int32 (rows permuted when perm != null)
+     */
+    record Layout(int in, int out, int bits, int[] perm, int[] groupStart, float[] scale, float[] scaleZero, MemorySegment packed) {}
+
+    private GptqMatVec() {}
+
+    /** Whether the vector kernel covers {@code bits} (3-bit codes straddle words: the generic path takes those). */
+    static boolean covers(int bits) {
+        return (bits == 2 || bits == 4 || bits == 8) && F.length() == I.length();
+    }
+
+    static void multiply(Layout l, float[] x, int tokens, float[] y, float[] bias) {
+        int in = l.in, out = l.out, groups = l.groupStart.length - 1;
+        float[] xp = x;
+        if (l.perm != null) {
+            xp = new float[tokens * in];
+            for (int t = 0; t < tokens; t++) for (int j = 0; j < in; j++) xp[t * in + j] = x[t * in + l.perm[j]];
+        }
+        float[] xsum = new float[tokens * groups];
+        for (int t = 0; t < tokens; t++) {
+            for (int g = 0; g < groups; g++) {
+                float s = 0;
+                for (int j = l.groupStart[g]; j < l.groupStart[g + 1]; j++) s += xp[t * in + j];
+                xsum[t * groups + g] = s;
+            }
+        }
+        float[] xs = xp;
+        int tasks = (out + COLUMNS_PER_TASK - 1) / COLUMNS_PER_TASK;
+        Parallel.forRange(tasks, 1, (from, to) -> {
+            float[] acc = new float[COLUMNS_PER_TASK], sum = new float[COLUMNS_PER_TASK];
+            for (int task = from; task < to; task++) {
+                int c0 = task * COLUMNS_PER_TASK, c1 = Math.min(out, c0 + COLUMNS_PER_TASK);
+                for (int t = 0; t < tokens; t++) {
+                    java.util.Arrays.fill(sum, 0);
+                    for (int g = 0; g < groups; g++) {
+                        java.util.Arrays.fill(acc, 0);
+                        codesTimesActivations(l, xs, t * in, l.groupStart[g], l.groupStart[g + 1], c0, c1, acc);
+                        float xg = xsum[t * groups + g];
+                        int gb = g * out;
+                        for (int c = c0; c < c1; c++) sum[c - c0] += l.scale[gb + c] * acc[c - c0] - l.scaleZero[gb + c] * xg;
+                    }
+                    for (int c = c0; c < c1; c++) y[t * out + c] = bias == null ? sum[c - c0] : sum[c - c0] + bias[c];
+                }
+            }
+        });
+    }
+
+    /** acc[c − c0] += Σ_{k ∈ [k0, k1)} x[xOff + k] · q[k, c] for columns [c0, c1). */
+    private static void codesTimesActivations(Layout l, float[] x, int xOff, int k0, int k1, int c0, int c1, float[] acc) {
+        int bits = l.bits, perWord = 32 / bits, out = l.out, lanes = I.length();
+        IntVector mask = IntVector.broadcast(I, (1 << bits) - 1);
+        int vectorEnd = c0 + (c1 - c0) / lanes * lanes;
+        for (int word = k0 / perWord; word < k1 / perWord; word++) {
+            int xb = xOff + word * perWord;
+            long rowByte = (long) word * out * 4;
+            for (int c = c0; c < vectorEnd; c += lanes) {
+                IntVector words = IntVector.fromMemorySegment(I, l.packed, rowByte + (long) c * 4, LE);
+                FloatVector a = FloatVector.fromArray(F, acc, c - c0);
+                for (int f = 0; f < perWord; f++) {
+                    FloatVector codes = (FloatVector) words.lanewise(VectorOperators.LSHR, f * bits).and(mask).convert(VectorOperators.I2F, 0);
+                    a = codes.fma(FloatVector.broadcast(F, x[xb + f]), a);
+                }
+                a.intoArray(acc, c - c0);
+            }
+            for (int c = vectorEnd; c < c1; c++) {
+                int w = l.packed.getAtIndex(GptqLinear.I32, (long) word * out + c);
+                float s = acc[c - c0];
+                for (int f = 0; f < perWord; f++) s += ((w >>> (f * bits)) & ((1 << bits) - 1)) * x[xb + f];
+                acc[c - c0] = s;
+            }
+        }
+    }
+}
