@@ -78,14 +78,7 @@ final class GptqCalibration {
 
     private GptqLinear quantize(String path, Linear dense, double[] hessian) {
         int out = (int) dense.outFeatures(), in = (int) dense.inFeatures();
-        double[] w = new double[out * in];
-        float[] row = new float[in];
-        Tensor weight = dense.weight();
-        Kernels k = Kernels.get();
-        for (int r = 0; r < out; r++) {
-            k.toFloat(weight.data(), weight.dtype(), (long) r * in, row, 0, in);
-            for (int c = 0; c < in; c++) w[r * in + c] = row[c];
-        }
+        double[] w = GptqSolver.weightOf(dense.weight());
         GptqSolver.Result result = GptqSolver.gptq(w, out, in, hessian, config, path);
         GptqLinear g = quantizer.emptyFor(dense);
         Map<String, Tensor> targets = new LinkedHashMap<>();

@@ -198,13 +198,7 @@ final class GptqLinear extends Module implements LinearForward {
 
     /** Quantize-on-load: round-to-nearest of the dense weight {@code [out, in]} (F32 arithmetic, as AutoGPTQ on an F32 weight), packed into the targets. */
     void quantizeFrom(Tensor dense, java.util.Map<String, Tensor> targets) {
-        double[] w = new double[Math.toIntExact(out * in)];
-        float[] row = new float[(int) in];
-        Kernels k = Kernels.get();
-        for (int r = 0; r < out; r++) {
-            k.toFloat(dense.data(), dense.dtype(), (long) r * in, row, 0, (int) in);
-            for (int c = 0; c < in; c++) w[r * (int) in + c] = row[c];
-        }
+        double[] w = GptqSolver.weightOf(dense);
         fill(GptqSolver.rtn(w, (int) out, (int) in, null, config, GroupFit.FLOAT32), targets);
     }
 

@@ -26,11 +26,13 @@ import java.util.stream.IntStream;
  *     desc_act, the column's own group ({@code perm[i] // group_size}, GPTQModel's fix).</li>
  * </ol>
  *
- * Every row's work depends only on that row and on U, so rows run in parallel.
+ * Every row's work depends only on that row and on U, so tiles of rows run in parallel.
  */
 final class GptqSolver {
     /** AutoGPTQ's default {@code blocksize} for the lazy batch updates. */
     static final int BLOCK_SIZE = 128;
+    /** Rows solved together, so each row of U streams through the cache once per tile in the lazy update. */
+    private static final int ROW_TILE = 16;
 
     private GptqSolver() {}
 
@@ -88,50 +90,70 @@ final class GptqSolver {
         double[] master = w;
         int[] p = perm;
         GroupFit[] statics = fixed;
-        Parallel.forRange(out, 4, (from, to) -> {
-            double[] w1 = new double[BLOCK_SIZE], err1 = new double[BLOCK_SIZE], pending = new double[in];
-            for (int r = from; r < to; r++) {
-                int row = r * in;
-                GroupFit fit = whole;
-                int fitRow = r;
+        int tiles = (out + ROW_TILE - 1) / ROW_TILE;
+        Parallel.forRange(tiles, 1, (fromTile, toTile) -> {
+            double[] w1 = new double[BLOCK_SIZE], err = new double[ROW_TILE * BLOCK_SIZE], pending = new double[ROW_TILE * in];
+            GroupFit[] fits = new GroupFit[ROW_TILE];
+            for (int tile = fromTile; tile < toTile; tile++) {
+                int r0 = tile * ROW_TILE, rows = Math.min(ROW_TILE, out - r0);
                 for (int i1 = 0; i1 < in; i1 += BLOCK_SIZE) {
                     int i2 = Math.min(in, i1 + BLOCK_SIZE), count = i2 - i1;
-                    System.arraycopy(master, row + i1, w1, 0, count);
-                    for (int i = 0; i < count; i++) {
-                        int col = i1 + i;
-                        if (grouped && statics == null && col % gs == 0) {
-                            fit = GroupFit.fit(master, 1, in, row + col, row + Math.min(in, col + gs), bits, config.sym(), f32);
-                            fitRow = 0;
-                            scale[r * groups + col / gs] = fit.scale[0];
-                            zero[r * groups + col / gs] = fit.zero[0];
-                        } else if (statics != null) {
-                            fit = statics[(p == null ? col : p[col]) / gs];
-                            fitRow = r;
+                    for (int t = 0; t < rows; t++) {
+                        int r = r0 + t, row = r * in;
+                        System.arraycopy(master, row + i1, w1, 0, count);
+                        for (int i = 0; i < count; i++) {
+                            int col = i1 + i;
+                            GroupFit fit;
+                            int fitRow;
+                            if (!grouped) {
+                                fit = whole;
+                                fitRow = r;
+                            } else if (statics != null) {
+                                fit = statics[(p == null ? col : p[col]) / gs];
+                                fitRow = r;
+                            } else {
+                                if (col % gs == 0) {
+                                    fits[t] = GroupFit.fit(master, 1, in, row + col, row + Math.min(in, col + gs), bits, config.sym(), f32);
+                                    scale[r * groups + col / gs] = fits[t].scale[0];
+                                    zero[r * groups + col / gs] = fits[t].zero[0];
+                                }
+                                fit = fits[t];
+                                fitRow = 0;
+                            }
+                            double x = w1[i];
+                            int code = fit.code(fitRow, x);
+                            double value = fit.value(fitRow, code);
+                            int dst = row + (p == null ? col : p[col]);
+                            codes[dst] = code;
+                            q[dst] = value;
+                            if (u == null) continue;
+                            int ur = col * in;
+                            double e = (x - value) / u[ur + col];
+                            for (int j = i; j < count; j++) w1[j] = w1[j] - e * u[ur + i1 + j];
+                            err[t * BLOCK_SIZE + i] = e;
                         }
-                        double x = w1[i];
-                        int code = fit.code(fitRow, x);
-                        double value = fit.value(fitRow, code);
-                        int dst = row + (p == null ? col : p[col]);
-                        codes[dst] = code;
-                        q[dst] = value;
-                        if (u == null) continue;
-                        int ur = col * in;
-                        double err = (x - value) / u[ur + col];
-                        for (int j = i; j < count; j++) w1[j] = w1[j] - err * u[ur + i1 + j];
-                        err1[i] = err;
                     }
                     if (u == null || i2 == in) continue;
-                    Arrays.fill(pending, i2, in, 0);
+                    // W[:, i2:] −= Err1 · U[i1:i2, i2:], one U row at a time for the whole tile (read once per tile, not per row).
+                    Arrays.fill(pending, 0, rows * in, 0);
                     for (int i = 0; i < count; i++) {
-                        double e = err1[i];
                         int ur = (i1 + i) * in;
-                        for (int j = i2; j < in; j++) pending[j] += e * u[ur + j];
+                        for (int t = 0; t < rows; t++) {
+                            double e = err[t * BLOCK_SIZE + i];
+                            int pr = t * in;
+                            Axpy.add(e, u, ur + i2, pending, pr + i2, in - i2);
+                        }
                     }
-                    for (int j = i2; j < in; j++) master[row + j] -= pending[j];
+                    for (int t = 0; t < rows; t++) {
+                        int row = (r0 + t) * in, pr = t * in;
+                        for (int j = i2; j < in; j++) master[row + j] -= pending[pr + j];
+                    }
                 }
                 if (!grouped) {
-                    scale[r] = whole.scale[r];
-                    zero[r] = whole.zero[r];
+                    for (int r = r0; r < r0 + rows; r++) {
+                        scale[r] = whole.scale[r];
+                        zero[r] = whole.zero[r];
+                    }
                 }
             }
         });
@@ -154,6 +176,19 @@ final class GptqSolver {
             g[column] = staticGroups ? column / gs : j / gs;
         }
         return g;
+    }
+
+    /** A dense weight [out, in] of any float dtype, row-major, as the solver's doubles (F32 values widened exactly). */
+    static double[] weightOf(dev.qload.core.tensor.Tensor dense) {
+        int out = (int) dense.shape().dim(0), in = (int) dense.shape().dim(1);
+        double[] w = new double[out * in];
+        float[] row = new float[in];
+        dev.qload.core.kernel.Kernels k = dev.qload.core.kernel.Kernels.get();
+        for (int r = 0; r < out; r++) {
+            k.toFloat(dense.data(), dense.dtype(), (long) r * in, row, 0, in);
+            for (int c = 0; c < in; c++) w[r * in + c] = row[c];
+        }
+        return w;
     }
 
     /** Column order by decreasing diag(H), ties in column order. */

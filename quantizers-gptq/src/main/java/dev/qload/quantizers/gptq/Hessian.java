@@ -1,8 +1,6 @@
 package dev.qload.quantizers.gptq;
 
 import dev.qload.core.kernel.Parallel;
-import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The GPTQ Hessian of one linear layer's inputs, accumulated batch by batch exactly as AutoGPTQ's
@@ -15,12 +13,10 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * so that after N sequences {@code H = 2/N · Σ XᵀX}. Only the scale depends on how tokens are
  * batched, and GPTQ is invariant to the scale (the dampening is relative to mean(diag H)).
- * The Gram matrix XᵀX is computed in double, a chunk of tokens at a time, from a transposed copy
- * of the chunk so that each dot product reads contiguous memory.
+ * The Gram matrix XᵀX is computed in double.
  */
 final class Hessian {
-    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-    /** Tokens per chunk: the transposed chunk (in × 64 doubles) stays in the L2/L3 cache. */
+    /** Tokens per chunk: the chunk (64 × in doubles) stays in the L2/L3 cache. */
     private static final int TOKEN_CHUNK = 64;
 
     private final int in;
@@ -61,43 +57,30 @@ final class Hessian {
         return full;
     }
 
-    /** Lower triangle of XᵀX. */
+    /**
+     * Lower triangle of XᵀX, a chunk of tokens at a time: row a of the result accumulates
+     * x[t,a]·x[t, 0..a] over the chunk's tokens, a contiguous update that vectorises, while the
+     * chunk (64 tokens, in double) stays in cache; rows in parallel. Tokens are added in order,
+     * so the result does not depend on the thread count.
+     */
     private double[] gram(float[] x, int offset, int tokens) {
         double[] g = new double[in * in];
         double[] chunk = new double[in * TOKEN_CHUNK];
         for (int t0 = 0; t0 < tokens; t0 += TOKEN_CHUNK) {
             int n = Math.min(TOKEN_CHUNK, tokens - t0);
-            if (n < TOKEN_CHUNK) java.util.Arrays.fill(chunk, 0);
-            for (int t = 0; t < n; t++) {
-                int src = offset + (t0 + t) * in;
-                for (int a = 0; a < in; a++) chunk[a * TOKEN_CHUNK + t] = x[src + a];
-            }
-            Parallel.forRange(in, 8, (from, to) -> {
-                double[] lanes = new double[D.length()];
+            for (int i = 0; i < n * in; i++) chunk[i] = x[offset + t0 * in + i];
+            Parallel.forRange(in, 16, (from, to) -> {
                 for (int a = from; a < to; a++) {
-                    int ra = a * TOKEN_CHUNK, row = a * in;
-                    for (int b = 0; b <= a; b++) g[row + b] += dot(chunk, ra, b * TOKEN_CHUNK, lanes);
+                    int row = a * in;
+                    for (int t = 0; t < n; t++) {
+                        int xt = t * in;
+                        double s = chunk[xt + a];
+                        if (s == 0) continue;
+                        Axpy.add(s, chunk, xt, g, row, a + 1);
+                    }
                 }
             });
         }
         return g;
-    }
-
-    /**
-     * Σ c[a+i]·c[b+i] over a chunk. The lanes are summed in index order, not with
-     * {@code reduceLanes(ADD)}, whose order the JIT may change between tiers: the Hessian, and so
-     * the codes, must not depend on how warm the JVM is.
-     */
-    private static double dot(double[] c, int a, int b, double[] lanes) {
-        DoubleVector acc = DoubleVector.zero(D);
-        int i = 0;
-        for (; i <= TOKEN_CHUNK - D.length(); i += D.length()) {
-            acc = DoubleVector.fromArray(D, c, a + i).fma(DoubleVector.fromArray(D, c, b + i), acc);
-        }
-        acc.intoArray(lanes, 0);
-        double s = 0;
-        for (double lane : lanes) s += lane;
-        for (; i < TOKEN_CHUNK; i++) s += c[a + i] * c[b + i];
-        return s;
     }
 }

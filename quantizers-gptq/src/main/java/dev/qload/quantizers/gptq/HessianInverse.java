@@ -7,42 +7,52 @@ import dev.qload.core.kernel.Parallel;
 
 /**
  * The factor GPTQ propagates errors with (spec/FORMATS.md §3.3; AutoGPTQ {@code fasterquant}):
- * {@code U = cholesky(cholesky_inverse(cholesky(H)), upper=True)}, i.e. the upper Cholesky factor
- * of H⁻¹, computed here as L = chol(H), L⁻¹ by forward substitution, H⁻¹ = L⁻ᵀ·L⁻¹ and the
- * Cholesky factor of that. All row-major doubles; rows of U are what the solver reads.
+ * {@code U = cholesky(cholesky_inverse(cholesky(H)), upper=True)}, the upper Cholesky factor of
+ * H⁻¹. Computed here with one factorisation instead of three: with J the reversal permutation and
+ * L' = chol(J·H·J), H⁻¹ = (J·L'⁻¹·J)ᵀ·(J·L'⁻¹·J) and J·L'⁻¹·J is upper triangular with a positive
+ * diagonal, so it is that unique factor. All row-major doubles; rows of U are what the solver reads.
  */
 final class HessianInverse {
     private HessianInverse() {}
 
     /** Upper Cholesky factor of {@code h}⁻¹ ({@code h}: n × n, symmetric positive definite, already dampened). */
     static double[] upperCholeskyOfInverse(double[] h, int n, String layer) {
-        double[] l = cholesky(h, n, layer);
-        double[] linv = lowerInverse(l, n);
-        double[] hinv = gramOfRows(linv, n);
-        double[] l2 = cholesky(hinv, n, layer);
+        double[] reversed = new double[n * n];
+        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) reversed[i * n + j] = h[(n - 1 - i) * n + (n - 1 - j)];
+        double[] linv = lowerInverse(cholesky(reversed, n, layer), n);
         double[] u = new double[n * n];
-        for (int i = 0; i < n; i++) for (int j = 0; j <= i; j++) u[j * n + i] = l2[i * n + j];
+        for (int i = 0; i < n; i++) for (int j = i; j < n; j++) u[i * n + j] = linv[(n - 1 - i) * n + (n - 1 - j)];
         return u;
     }
 
-    /** Lower L with L·Lᵀ = a (Cholesky–Banachiewicz, row by row). */
+    /**
+     * Lower L with L·Lᵀ = a, right-looking: after column k is final, every later row i subtracts
+     * L[i,k]·L[k+1..i, k] from its row, a contiguous update that vectorises; rows in parallel.
+     * {@code a} is overwritten (its lower triangle becomes L).
+     */
     static double[] cholesky(double[] a, int n, String layer) {
-        double[] l = new double[n * n];
-        for (int i = 0; i < n; i++) {
-            int ri = i * n;
-            for (int j = 0; j <= i; j++) {
-                int rj = j * n;
-                double s = a[ri + j];
-                for (int k = 0; k < j; k++) s -= l[ri + k] * l[rj + k];
-                if (i == j) {
-                    if (!(s > 0)) throw notPositiveDefinite(layer, i);
-                    l[ri + i] = Math.sqrt(s);
-                } else {
-                    l[ri + j] = s / l[rj + j];
-                }
+        double[] column = new double[n];
+        for (int k = 0; k < n; k++) {
+            double d = a[k * n + k];
+            if (!(d > 0)) throw notPositiveDefinite(layer, k);
+            double lkk = Math.sqrt(d);
+            a[k * n + k] = lkk;
+            for (int i = k + 1; i < n; i++) {
+                a[i * n + k] /= lkk;
+                column[i] = a[i * n + k];
             }
+            int kk = k;
+            Parallel.forRange(n - k - 1, 64, (from, to) -> {
+                for (int i = kk + 1 + from; i < kk + 1 + to; i++) {
+                    double f = column[i];
+                    if (f == 0) continue;
+                    int ri = i * n;
+                    Axpy.add(-f, column, kk + 1, a, ri + kk + 1, i - kk);
+                }
+            });
         }
-        return l;
+        for (int i = 0; i < n; i++) for (int j = i + 1; j < n; j++) a[i * n + j] = 0;
+        return a;
     }
 
     /** L⁻¹ for lower-triangular L, row by row: row i = (eᵢ − Σ_{k&lt;i} L[i,k]·row k) / L[i,i]. */
@@ -55,29 +65,12 @@ final class HessianInverse {
                 double f = l[ri + k];
                 if (f == 0) continue;
                 int rk = k * n;
-                for (int j = 0; j <= k; j++) inv[ri + j] -= f * inv[rk + j];
+                Axpy.add(-f, inv, rk, inv, ri, k + 1);
             }
             double d = l[ri + i];
             for (int j = 0; j <= i; j++) inv[ri + j] /= d;
         }
         return inv;
-    }
-
-    /** (L⁻¹)ᵀ·L⁻¹ for lower-triangular L⁻¹: entry (a, b) = Σ_{k ≥ max(a,b)} M[k,a]·M[k,b]; rows in parallel. */
-    private static double[] gramOfRows(double[] m, int n) {
-        double[] out = new double[n * n];
-        Parallel.forRange(n, 8, (from, to) -> {
-            for (int a = from; a < to; a++) {
-                int ra = a * n;
-                for (int k = a; k < n; k++) {
-                    int rk = k * n;
-                    double f = m[rk + a];
-                    for (int b = 0; b <= a; b++) out[ra + b] += f * m[rk + b];
-                }
-            }
-        });
-        for (int a = 0; a < n; a++) for (int b = a + 1; b < n; b++) out[a * n + b] = out[b * n + a];
-        return out;
     }
 
     private static QLoadException notPositiveDefinite(String layer, int column) {
