@@ -1,0 +1,84 @@
+package dev.qload.timm.resnet;
+
+import dev.qload.core.kernel.Kernels;
+import dev.qload.core.nn.Linear;
+import dev.qload.core.nn.ModuleList;
+import dev.qload.core.tensor.DType;
+import dev.qload.timm.ImageClassifier;
+import dev.qload.timm.TimmConfig;
+import dev.qload.timm.kernel.Convolution;
+import dev.qload.timm.kernel.Convolution.FeatureMap;
+import dev.qload.timm.kernel.Pooling;
+import dev.qload.timm.nn.BatchNorm2d;
+import dev.qload.timm.nn.Conv2d;
+import dev.qload.timm.nn.TimmModule;
+
+/**
+ * resnet.ResNet with BasicBlock and the default stem (resnet18, resnet34): 7×7/2 conv, BN, ReLU,
+ * 3×3/2 max pool; stage i has {@code layers[i]} blocks of width {@code channels[i]}, the first
+ * one strided by 2 from the second stage on; global average pool and {@code fc}. Activations stay
+ * channels-last throughout, so every convolution is one matrix product.
+ */
+public final class ResNet extends TimmModule implements ImageClassifier {
+    private final int imageSize;
+    private final int numClasses;
+    private final int stages;
+
+    public ResNet(TimmConfig c, int imageSize, DType dtype) {
+        if (!c.stringArg("global_pool").equals("avg")) throw c.unsupported("global_pool", "only 'avg' is implemented for ResNet");
+        this.imageSize = imageSize;
+        this.numClasses = c.numClasses();
+        int[] layers = c.intListArg("layers");
+        int[] channels = c.intListArg("channels");
+        if (channels.length != layers.length) throw c.unsupported("channels", "it needs one width per stage (" + layers.length + ")");
+        this.stages = layers.length;
+        int stem = c.intArg("stem_width");
+        registerChild("conv1", new Conv2d(3, stem, 7, 2, 3, false, dtype));
+        registerChild("bn1", new BatchNorm2d(stem, dtype));
+        int inplanes = stem;
+        for (int i = 0; i < stages; i++) {
+            ModuleList<BasicBlock> stage = registerChild("layer" + (i + 1), new ModuleList<>());
+            for (int b = 0; b < layers[i]; b++) {
+                stage.add(new BasicBlock(inplanes, channels[i], b == 0 && i > 0 ? 2 : 1, dtype));
+                inplanes = channels[i];
+            }
+        }
+        registerChild("fc", new Linear(inplanes, numClasses, true, dtype));
+    }
+
+    static void relu(float[] x) {
+        for (int i = 0; i < x.length; i++) if (x[i] < 0) x[i] = 0; // NaN stays NaN, as torch.relu
+    }
+
+    @Override
+    public int numClasses() {
+        return numClasses;
+    }
+
+    @Override
+    public int imageSize() {
+        return imageSize;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public float[] classify(Kernels k, float[] pixels, int offset) {
+        FeatureMap x = child("conv1", Conv2d.class).forward(k, Convolution.channelsLast(pixels, offset, 3, imageSize, imageSize));
+        child("bn1", BatchNorm2d.class).forward(x);
+        relu(x.values());
+        x = Pooling.maxPool2d(x, 3, 2, 1);
+        for (int i = 0; i < stages; i++) {
+            ModuleList<BasicBlock> stage = child("layer" + (i + 1), ModuleList.class);
+            for (int b = 0; b < stage.size(); b++) x = stage.get(b).forward(k, x);
+        }
+        float[] pooled = Pooling.meanRows(x.values(), 0, x.height() * x.width(), x.channels());
+        float[] logits = new float[numClasses];
+        linear("fc").forward(k, pooled, 1, logits);
+        return logits;
+    }
+
+    @Override
+    public String typeName() {
+        return "ResNet";
+    }
+}
