@@ -65,6 +65,10 @@ public final class TimmConfig {
                 : config.has("num_classes") ? config.intValue("num_classes")
                 : pretrained.numClasses() > 0 ? pretrained.numClasses()
                 : config.intValue("num_labels", 1000);
+        if (numClasses < 1) {
+            throw new ConfigException(Problem.inFile(ErrorId.NOT_SUPPORTED, "num_classes " + numClasses + ": a backbone without a classifier"
+                    + " head (timm's nn.Identity head) is not built; qload runs timm image classifiers", config.source(), null, -1));
+        }
         return new TimmConfig(architecture, resolved.family(), args, numClasses, pretrained, labels(config, numClasses), config.source());
     }
 

@@ -82,4 +82,11 @@ class TimmInputErrorsTest {
                     && e.getMessage().contains("[batch, 3, 32, 32]"), e.getMessage());
         }
     }
+
+    @Test
+    void aBackboneWithoutClassifierIsRefused() throws IOException {
+        QLoadException e = loadFails(withConfig("vit-tiny", c -> c.replace("\"num_classes\": 10,\n  \"num_features\"", "\"num_classes\": 0,\n  \"num_features\"")));
+        assertEquals(ErrorId.NOT_SUPPORTED, e.id());
+        assertTrue(e.getMessage().contains("num_classes 0"), e.getMessage());
+    }
 }
