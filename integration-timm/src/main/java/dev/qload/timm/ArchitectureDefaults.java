@@ -20,9 +20,9 @@ final class ArchitectureDefaults {
     private static final Pattern VIT = Pattern.compile("(vit|deit3)_(tiny|small|base|large)_patch(\\d+)_(\\d+)");
     private static final Pattern SWIN = Pattern.compile("swin_(tiny|small|base|large)_patch(\\d+)_window(\\d+)_(\\d+)");
     private static final Pattern EVA02 = Pattern.compile("eva02_(tiny|small)_patch14_(224|336)");
-    private static final Pattern RESNET = Pattern.compile("resnet(18|34)");
+    private static final Pattern RESNET = Pattern.compile("resnet(18|26|34|50|101|152)");
     static final String SUPPORTED = "vit_{tiny,small,base,large}_patchP_S, deit3_{tiny,small,base,large}_patchP_S, "
-            + "swin_{tiny,small,base,large}_patchP_windowW_S, eva02_{tiny,small}_patch14_{224,336}, resnet18, resnet34";
+            + "swin_{tiny,small,base,large}_patchP_windowW_S, eva02_{tiny,small}_patch14_{224,336}, resnet{18,26,34,50,101,152}";
 
     record Resolved(ModelFamily family, Map<String, Object> args) {}
 
@@ -106,10 +106,15 @@ final class ArchitectureDefaults {
         return new Resolved(ModelFamily.EVA, a);
     }
 
-    /** resnet.py: ResNet.__init__ defaults (stem 7×7, channels 64..512); resnet18/34(): BasicBlock and layers. */
+    /** resnet.py: ResNet.__init__ defaults (stem 7×7, channels 64..512); resnetN(): the block (see ResNet) and layers. */
     private static Resolved resnet(Matcher m) {
         Map<String, Object> a = new LinkedHashMap<>();
-        a.put("layers", m.group(1).equals("18") ? List.of(2, 2, 2, 2) : List.of(3, 4, 6, 3));
+        a.put("layers", switch (m.group(1)) {
+            case "18", "26" -> List.of(2, 2, 2, 2);
+            case "34", "50" -> List.of(3, 4, 6, 3);
+            case "101" -> List.of(3, 4, 23, 3);
+            default -> List.of(3, 8, 36, 3);
+        });
         a.put("channels", List.of(64, 128, 256, 512));
         a.put("stem_width", 64);
         a.put("global_pool", "avg");

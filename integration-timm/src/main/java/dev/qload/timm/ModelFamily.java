@@ -8,6 +8,6 @@ public enum ModelFamily {
     SWIN_TRANSFORMER,
     /** timm/models/eva.py Eva (eva02_*): rotary position tables. */
     EVA,
-    /** timm/models/resnet.py ResNet with BasicBlock (resnet18, resnet34). */
+    /** timm/models/resnet.py ResNet: BasicBlock (resnet18, resnet34) or Bottleneck (resnet26, 50, 101, 152). */
     RESNET
 }

@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class QuantizedTimmTest {
     @ParameterizedTest
     @CsvSource({"vit-tiny, nf4, Linear4bit", "vit-tiny, int8, Linear8bitLt", "swin-tiny, nf4, Linear4bit", "eva02-tiny, int8, Linear8bitLt",
-            "resnet-tiny, nf4, Linear4bit", "swin-tiny-wrapper, fp4, Linear4bit"})
+            "resnet-tiny, nf4, Linear4bit", "resnet50-tiny, int8, Linear8bitLt", "swin-tiny-wrapper, fp4, Linear4bit"})
     void quantizedLoadRunsAndAgreesWithItsDequantizedTwin(String model, String method, String quantizedType) {
         Map<String, Object> fields = method.equals("int8") ? Map.of("load_in_8bit", true)
                 : Map.of("load_in_4bit", true, "bnb_4bit_quant_type", method);

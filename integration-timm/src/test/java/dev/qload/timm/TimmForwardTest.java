@@ -19,7 +19,7 @@ class TimmForwardTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"vit-tiny", "vit-tiny-wrapper", "deit3-tiny", "vit-reg-gap", "swin-tiny", "swin-tiny-wrapper", "eva02-tiny",
-            "resnet-tiny"})
+            "resnet-tiny", "resnet50-tiny"})
     void logitsMatchPyTorch(String model) {
         float[] expected = TimmFixtures.referenceLogits(model);
         Tensor pixels = TimmFixtures.pixelValues(model);
@@ -37,7 +37,7 @@ class TimmForwardTest {
 
     /** BF16 weights (converted on load; buffers such as attn_mask follow the model dtype): close to F32, not equal. */
     @ParameterizedTest
-    @ValueSource(strings = {"vit-tiny", "swin-tiny", "eva02-tiny", "resnet-tiny"})
+    @ValueSource(strings = {"vit-tiny", "swin-tiny", "eva02-tiny", "resnet-tiny", "resnet50-tiny"})
     void bf16LoadStaysCloseToTheF32Reference(String model) {
         float[] expected = TimmFixtures.referenceLogits(model);
         Tensor pixels = TimmFixtures.pixelValues(model);

@@ -14,15 +14,19 @@ import dev.qload.timm.nn.Conv2d;
 import dev.qload.timm.nn.TimmModule;
 
 /**
- * resnet.ResNet with BasicBlock and the default stem (resnet18, resnet34): 7×7/2 conv, BN, ReLU,
- * 3×3/2 max pool; stage i has {@code layers[i]} blocks of width {@code channels[i]}, the first
- * one strided by 2 from the second stage on; global average pool and {@code fc}. Activations stay
+ * resnet.ResNet with the default stem: 7×7/2 conv, BN, ReLU, 3×3/2 max pool; stage i has
+ * {@code layers[i]} blocks of {@code channels[i]} planes (BasicBlock for resnet18/34, Bottleneck,
+ * 4·planes wide, for resnet26/50/101/152), the first one strided by 2 from the second stage on;
+ * global average pool and {@code fc}. Activations stay
  * channels-last throughout, so every convolution is one matrix product.
  */
 public final class ResNet extends TimmModule implements ImageClassifier {
     private final int imageSize;
     private final int numClasses;
     private final int stages;
+
+    /** resnet.py: resnet18/34 build BasicBlock, the deeper ones Bottleneck. */
+    private static final java.util.Set<String> BASIC = java.util.Set.of("resnet18", "resnet34");
 
     public ResNet(TimmConfig c, int imageSize, DType dtype) {
         if (!c.stringArg("global_pool").equals("avg")) throw c.unsupported("global_pool", "only 'avg' is implemented for ResNet");
@@ -35,12 +39,14 @@ public final class ResNet extends TimmModule implements ImageClassifier {
         int stem = c.intArg("stem_width");
         registerChild("conv1", new Conv2d(3, stem, 7, 2, 3, false, dtype));
         registerChild("bn1", new BatchNorm2d(stem, dtype));
+        boolean basic = BASIC.contains(c.architecture());
         int inplanes = stem;
         for (int i = 0; i < stages; i++) {
-            ModuleList<BasicBlock> stage = registerChild("layer" + (i + 1), new ModuleList<>());
+            ModuleList<ResidualBlock> stage = registerChild("layer" + (i + 1), new ModuleList<>());
             for (int b = 0; b < layers[i]; b++) {
-                stage.add(new BasicBlock(inplanes, channels[i], b == 0 && i > 0 ? 2 : 1, dtype));
-                inplanes = channels[i];
+                int stride = b == 0 && i > 0 ? 2 : 1;
+                stage.add(basic ? new BasicBlock(inplanes, channels[i], stride, dtype) : new Bottleneck(inplanes, channels[i], stride, dtype));
+                inplanes = basic ? channels[i] : channels[i] * Bottleneck.EXPANSION;
             }
         }
         registerChild("fc", new Linear(inplanes, numClasses, true, dtype));
@@ -68,7 +74,7 @@ public final class ResNet extends TimmModule implements ImageClassifier {
         relu(x.values());
         x = Pooling.maxPool2d(x, 3, 2, 1);
         for (int i = 0; i < stages; i++) {
-            ModuleList<BasicBlock> stage = child("layer" + (i + 1), ModuleList.class);
+            ModuleList<ResidualBlock> stage = child("layer" + (i + 1), ModuleList.class);
             for (int b = 0; b < stage.size(); b++) x = stage.get(b).forward(k, x);
         }
         float[] pooled = Pooling.meanRows(x.values(), 0, x.height() * x.width(), x.channels());
