@@ -87,4 +87,11 @@ class TimmCliTest {
         assertEquals(Main.EXIT_BAD_INPUT, none.code());
         assertTrue(none.err().contains("exactly one of --input-ids"), none.err());
     }
+
+    @Test
+    void inspectNamesTheTimmArchitectureAndProvider() {
+        Result r = CliTest.run("inspect", timm("resnet50-tiny").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("architecture  resnet50 (model_type -)") && r.out().contains("provider      timm"), r.out());
+    }
 }
