@@ -36,6 +36,17 @@ class EvalTransformTest {
     }
 
     @Test
+    void aTallImageWithBilinearResizeEqualsPilBitForBit() {
+        RgbImage image = RgbImage.read(TimmFixtures.dir("images").resolve("gradient-tall.png"));
+        assertEquals(38, image.width());
+        PretrainedConfig resnetCfg = TimmConfig.from(ModelConfig.read(TimmFixtures.dir("resnet-tiny").resolve("config.json"))).pretrained();
+        assertEquals("bilinear", resnetCfg.interpolation());
+        float[] expected = TimmFixtures.read(TimmFixtures.dir("images").resolve("gradient-tall-bilinear-preprocessed.safetensors"))
+                .get("pixel_values").toFloatArray();
+        assertArrayEquals(expected, EvalTransform.apply(image, resnetCfg));
+    }
+
+    @Test
     void classifyingThePreprocessedImageMatchesPyTorch() {
         float[] pixels = EvalTransform.apply(RgbImage.read(TimmFixtures.dir("images").resolve("gradient.png")), vitTinyCfg());
         float[] expected = TimmFixtures.read(TimmFixtures.dir("images").resolve("gradient-vit-tiny-logits.safetensors")).get("logits").toFloatArray();
