@@ -4,14 +4,13 @@ import dev.qload.core.kernel.Kernels;
 import dev.qload.core.nn.Linear;
 import dev.qload.core.nn.ModuleList;
 import dev.qload.core.tensor.DType;
-import dev.qload.timm.ImageClassifier;
 import dev.qload.timm.TimmConfig;
 import dev.qload.timm.kernel.Convolution;
 import dev.qload.timm.kernel.Convolution.FeatureMap;
 import dev.qload.timm.kernel.Pooling;
 import dev.qload.timm.nn.BatchNorm2d;
 import dev.qload.timm.nn.Conv2d;
-import dev.qload.timm.nn.TimmModule;
+import dev.qload.timm.nn.ClassifierModel;
 
 /**
  * resnet.ResNet with the default stem: 7×7/2 conv, BN, ReLU, 3×3/2 max pool; stage i has
@@ -20,18 +19,15 @@ import dev.qload.timm.nn.TimmModule;
  * global average pool and {@code fc}. Activations stay
  * channels-last throughout, so every convolution is one matrix product.
  */
-public final class ResNet extends TimmModule implements ImageClassifier {
-    private final int imageSize;
-    private final int numClasses;
+public final class ResNet extends ClassifierModel {
     private final int stages;
 
     /** resnet.py: resnet18/34 build BasicBlock, the deeper ones Bottleneck. */
     private static final java.util.Set<String> BASIC = java.util.Set.of("resnet18", "resnet34");
 
     public ResNet(TimmConfig c, int imageSize, DType dtype) {
+        super(imageSize, c.numClasses());
         if (!c.stringArg("global_pool").equals("avg")) throw c.unsupported("global_pool", "only 'avg' is implemented for ResNet");
-        this.imageSize = imageSize;
-        this.numClasses = c.numClasses();
         int[] layers = c.intListArg("layers");
         int[] channels = c.intListArg("channels");
         if (channels.length != layers.length) throw c.unsupported("channels", "it needs one width per stage (" + layers.length + ")");
@@ -49,7 +45,7 @@ public final class ResNet extends TimmModule implements ImageClassifier {
                 inplanes = basic ? channels[i] : channels[i] * Bottleneck.EXPANSION;
             }
         }
-        registerChild("fc", new Linear(inplanes, numClasses, true, dtype));
+        registerChild("fc", new Linear(inplanes, c.numClasses(), true, dtype));
     }
 
     static void relu(float[] x) {
@@ -57,19 +53,9 @@ public final class ResNet extends TimmModule implements ImageClassifier {
     }
 
     @Override
-    public int numClasses() {
-        return numClasses;
-    }
-
-    @Override
-    public int imageSize() {
-        return imageSize;
-    }
-
-    @Override
     @SuppressWarnings("unchecked")
     public float[] classify(Kernels k, float[] pixels, int offset) {
-        FeatureMap x = child("conv1", Conv2d.class).forward(k, Convolution.channelsLast(pixels, offset, 3, imageSize, imageSize));
+        FeatureMap x = child("conv1", Conv2d.class).forward(k, Convolution.channelsLast(pixels, offset, 3, imageSize(), imageSize()));
         child("bn1", BatchNorm2d.class).forward(x);
         relu(x.values());
         x = Pooling.maxPool2d(x, 3, 2, 1);
@@ -78,7 +64,7 @@ public final class ResNet extends TimmModule implements ImageClassifier {
             for (int b = 0; b < stage.size(); b++) x = stage.get(b).forward(k, x);
         }
         float[] pooled = Pooling.meanRows(x.values(), 0, x.height() * x.width(), x.channels());
-        float[] logits = new float[numClasses];
+        float[] logits = new float[numClasses()];
         linear("fc").forward(k, pooled, 1, logits);
         return logits;
     }

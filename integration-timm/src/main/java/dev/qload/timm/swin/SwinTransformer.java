@@ -3,29 +3,26 @@ package dev.qload.timm.swin;
 import dev.qload.core.kernel.Kernels;
 import dev.qload.core.nn.ModuleList;
 import dev.qload.core.tensor.DType;
-import dev.qload.timm.ImageClassifier;
 import dev.qload.timm.TimmConfig;
 import dev.qload.timm.nn.ClassifierHead;
+import dev.qload.timm.nn.ClassifierModel;
 import dev.qload.timm.nn.LayerNorm;
 import dev.qload.timm.nn.PatchEmbed;
 import dev.qload.timm.nn.RebuiltBuffers;
-import dev.qload.timm.nn.TimmModule;
 
 /**
  * swin_transformer.SwinTransformer (v1): PatchEmbed with LayerNorm (NHWC out), stages whose
  * widths double as the maps halve ({@code embed_dim · 2^i}), a final LayerNorm, average pool and
  * {@code head.fc}. Norms are {@code nn.LayerNorm} (eps 1e-5).
  */
-public final class SwinTransformer extends TimmModule implements ImageClassifier {
-    private final int imageSize;
-    private final int numClasses;
+public final class SwinTransformer extends ClassifierModel {
     private final int finalDim;
     private final ModuleList<SwinTransformerStage> layers;
 
     public SwinTransformer(TimmConfig c, DType dtype, RebuiltBuffers declared) {
+        super(c.intArg("img_size"), c.numClasses());
         if (!c.stringArg("global_pool").equals("avg")) throw c.unsupported("global_pool", "only 'avg' is implemented for Swin");
-        this.imageSize = c.intArg("img_size");
-        this.numClasses = c.numClasses();
+        int imageSize = imageSize();
         int patch = c.intArg("patch_size");
         int embed = c.intArg("embed_dim");
         int[] depths = c.intListArg("depths");
@@ -47,17 +44,7 @@ public final class SwinTransformer extends TimmModule implements ImageClassifier
         }
         this.finalDim = dim;
         registerChild("norm", new LayerNorm(dim, LayerNorm.TORCH_EPS, dtype));
-        registerChild("head", new ClassifierHead(dim, numClasses, dtype));
-    }
-
-    @Override
-    public int numClasses() {
-        return numClasses;
-    }
-
-    @Override
-    public int imageSize() {
-        return imageSize;
+        registerChild("head", new ClassifierHead(dim, numClasses(), dtype));
     }
 
     @Override

@@ -8,11 +8,10 @@ import dev.qload.core.nn.RandomInit;
 import dev.qload.core.tensor.DType;
 import dev.qload.core.tensor.Shape;
 import dev.qload.core.tensor.Tensor;
-import dev.qload.timm.ImageClassifier;
 import dev.qload.timm.kernel.Pooling;
+import dev.qload.timm.nn.ClassifierModel;
 import dev.qload.timm.nn.LayerNorm;
 import dev.qload.timm.nn.PatchEmbed;
-import dev.qload.timm.nn.TimmModule;
 import dev.qload.timm.nn.TransformerBlock;
 import java.util.function.IntFunction;
 
@@ -26,7 +25,7 @@ import java.util.function.IntFunction;
  * added after. Pool: {@code token} takes the class token, {@code avg} the mean of the patch tokens.
  * {@code norm} runs before the pool unless {@code fc_norm} (default: pool is avg) runs after it.
  */
-public final class VisionTransformer extends TimmModule implements ImageClassifier {
+public final class VisionTransformer extends ClassifierModel {
     /** The model-level shape of the trunk; blocks come from the family. */
     public record Layout(String typeName, int imageSize, int patchSize, int dim, int depth, int numClasses, boolean classToken,
                          int regTokens, boolean noEmbedClass, boolean absPosEmbed, String globalPool, boolean fcNorm) {
@@ -45,6 +44,7 @@ public final class VisionTransformer extends TimmModule implements ImageClassifi
 
     /** @param extras registers family-specific children between the embeddings and the blocks (EVA's {@code rope}). */
     public VisionTransformer(Layout layout, DType dtype, java.util.function.Consumer<Module> extras, IntFunction<TransformerBlock> block) {
+        super(layout.imageSize(), layout.numClasses());
         this.layout = layout;
         if (layout.imageSize() % layout.patchSize() != 0) {
             throw new IllegalArgumentException("img_size " + layout.imageSize() + " is not a multiple of patch_size " + layout.patchSize());
@@ -66,16 +66,6 @@ public final class VisionTransformer extends TimmModule implements ImageClassifi
         if (layout.fcNorm()) registerChild("fc_norm", new LayerNorm(d, LayerNorm.TIMM_EPS, dtype));
         else registerChild("norm", new LayerNorm(d, LayerNorm.TIMM_EPS, dtype));
         registerChild("head", new Linear(d, layout.numClasses(), true, dtype));
-    }
-
-    @Override
-    public int numClasses() {
-        return layout.numClasses();
-    }
-
-    @Override
-    public int imageSize() {
-        return layout.imageSize();
     }
 
     public Layout layout() {
