@@ -17,11 +17,11 @@ import java.util.regex.Pattern;
  * class's own constructor defaults (the values a config may not mention). Sources are cited per family.
  */
 final class ArchitectureDefaults {
-    private static final Pattern VIT = Pattern.compile("(vit|deit3)_(tiny|small|base|large)_patch(\\d+)_(\\d+)");
+    private static final Pattern VIT = Pattern.compile("(?:vit_(tiny|small|base|large)|deit3_(small|medium|base|large))_patch(\\d+)_(\\d+)");
     private static final Pattern SWIN = Pattern.compile("swin_(tiny|small|base|large)_patch(\\d+)_window(\\d+)_(\\d+)");
     private static final Pattern EVA02 = Pattern.compile("eva02_(tiny|small)_patch14_(224|336)");
     private static final Pattern RESNET = Pattern.compile("resnet(18|26|34|50|101|152)");
-    static final String SUPPORTED = "vit_{tiny,small,base,large}_patchP_S, deit3_{tiny,small,base,large}_patchP_S, "
+    static final String SUPPORTED = "vit_{tiny,small,base,large}_patchP_S, deit3_{small,medium,base,large}_patchP_S, "
             + "swin_{tiny,small,base,large}_patchP_windowW_S, eva02_{tiny,small}_patch14_{224,336}, resnet{18,26,34,50,101,152}";
 
     record Resolved(ModelFamily family, Map<String, Object> args) {}
@@ -40,13 +40,14 @@ final class ArchitectureDefaults {
 
     /** vision_transformer.py: VisionTransformer.__init__ defaults; vit_*(): patch_size, embed_dim, depth, num_heads; deit.py deit3_*(): no_embed_class, init_values 1e-6. */
     private static Resolved vit(Matcher m) {
-        int[] size = switch (m.group(2)) {
+        boolean deit3 = m.group(1) == null;
+        int[] size = switch (deit3 ? m.group(2) : m.group(1)) {
             case "tiny" -> new int[] {192, 12, 3};
             case "small" -> new int[] {384, 12, 6};
+            case "medium" -> new int[] {512, 12, 8};
             case "base" -> new int[] {768, 12, 12};
             default -> new int[] {1024, 24, 16};
         };
-        boolean deit3 = m.group(1).equals("deit3");
         Map<String, Object> a = new LinkedHashMap<>();
         a.put("img_size", Integer.parseInt(m.group(4)));
         a.put("patch_size", Integer.parseInt(m.group(3)));
