@@ -47,10 +47,10 @@ final class ClassifyCommand implements Callable<Integer> {
         PrintWriter w = spec.commandLine().getOut();
         RgbImage decoded = RgbImage.read(image);
         try (LoadedModel model = QLoad.load(directory, load.options(ProgressBar.forTerminal()))) {
+            ImageClassification run = ImageClassification.of(model, Kernels.get()); // first: a language model is refused by name
             TimmConfig config = TimmConfig.from(model.config());
             PretrainedConfig cfg = config.pretrained();
             float[] pixels = EvalTransform.apply(decoded, cfg);
-            ImageClassification run = ImageClassification.of(model, Kernels.get());
             float[] logits = run.logits(Tensor.ofFloats(Shape.of(1, 3, cfg.height(), cfg.width()), pixels), image.toString());
             w.printf(Locale.ROOT, "%s (%d×%d) → %s at %d×%d (%s, crop_pct %s); top %d of %d classes:%n", image.getFileName(), decoded.width(),
                     decoded.height(), config.architecture(), cfg.width(), cfg.height(), cfg.interpolation(), cfg.cropPct(),

@@ -94,4 +94,11 @@ class TimmCliTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("architecture  resnet50 (model_type -)") && r.out().contains("provider      timm"), r.out());
     }
+
+    @Test
+    void classifyingWithALanguageModelIsNotSupported() {
+        Result r = CliTest.run("classify", CliTest.testdata("tiny-llama").toString(), timm("images").resolve("gradient.png").toString());
+        assertEquals(Main.EXIT_BAD_INPUT, r.code());
+        assertTrue(r.err().startsWith("qload: [qload/NotSupported] LlamaForCausalLM is not an image classifier"), r.err());
+    }
 }
