@@ -24,15 +24,20 @@ import picocli.CommandLine.Spec;
 /**
  * {@code qload forward DIR --input-ids 1,2,3}: one forward pass; prints the top tokens of the last
  * position. {@code --out F} writes the logits as a safetensors file with one F32 tensor named
- * {@code logits}, shape [sequence, vocab]: a stable layout other tools compare against.
+ * {@code logits}, shape [sequence, vocab]: a stable layout other tools compare against. With
+ * {@code --pixel-values} it runs an image model instead ({@link VisionForward}).
  */
-@Command(name = "forward", description = "Run one forward pass and print the most likely next tokens.")
+@Command(name = "forward", description = "Run one forward pass: the most likely next tokens, or an image model's top classes.")
 final class ForwardCommand implements Callable<Integer> {
     @Parameters(paramLabel = "DIR", description = "Checkpoint directory.")
     Path directory;
 
-    @Option(names = "--input-ids", required = true, split = ",", paramLabel = "IDS", description = "Token ids, comma-separated.")
+    @Option(names = "--input-ids", split = ",", paramLabel = "IDS", description = "Token ids, comma-separated (language models).")
     int[] inputIds;
+
+    @Option(names = "--pixel-values", paramLabel = "FILE", description = "Safetensors file with 'pixel_values' F32 [batch, 3, H, W] (image models); "
+            + "--out then writes logits [batch, classes].")
+    Path pixelValues;
 
     @Option(names = "--out", paramLabel = "FILE", description = "Write logits [sequence, vocab] (F32, tensor 'logits') to this safetensors file.")
     Path out;
@@ -49,6 +54,15 @@ final class ForwardCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
+        if ((inputIds == null) == (pixelValues == null)) {
+            throw new ConfigException(Problem.of(ErrorId.CONFIG_INVALID, "give exactly one of --input-ids (language models) and --pixel-values (image models)"));
+        }
+        if (pixelValues != null) {
+            try (LoadedModel model = QLoad.load(directory, load.options(ProgressBar.forTerminal()))) {
+                VisionForward.run(model, pixelValues, out, top, w);
+            }
+            return 0;
+        }
         if (inputIds.length == 0) throw new ConfigException(Problem.of(ErrorId.CONFIG_INVALID, "--input-ids is empty"));
         try (LoadedModel model = QLoad.load(directory, load.options(ProgressBar.forTerminal()))) {
             LlamaInference inference = CausalLmRunner.of(model, inputIds.length);

@@ -36,7 +36,9 @@ final class InspectCommand implements Callable<Integer> {
             Path configFile = ckpt.configFile();
             if (Files.isRegularFile(configFile)) {
                 ModelConfig config = ModelConfig.read(configFile);
-                out.printf("architecture  %s (model_type %s)%n", config.architectures().isEmpty() ? "-" : String.join(", ", config.architectures()),
+                out.printf("architecture  %s (model_type %s)%n", config.architectures().isEmpty()
+                        ? config.optionalString("architecture").orElse("-") // timm's Hub config names one, singular
+                        : String.join(", ", config.architectures()),
                         config.modelType().isEmpty() ? "-" : config.modelType());
                 out.printf("provider      %s%n", provider(config));
                 out.printf("dtype         %s%n", config.optionalString("dtype").or(() -> config.optionalString("torch_dtype")).orElse("-"));

@@ -60,7 +60,10 @@ public final class Plugins {
         return p;
     }
 
-    /** The provider for a config: by its first known {@code architectures} entry, else by {@code model_type}. */
+    /**
+     * The provider for a config: by its first known {@code architectures} entry, else by {@code model_type},
+     * else the first provider that {@linkplain ArchitectureProvider#recognizes recognizes} it.
+     */
     public ArchitectureProvider architectureFor(ModelConfig config) {
         List<String> names = config.architectures();
         for (String name : names) {
@@ -69,6 +72,7 @@ public final class Plugins {
         }
         ArchitectureProvider p = byModelType.get(config.modelType());
         if (p != null) return p;
+        for (ArchitectureProvider a : architectures) if (a.recognizes(config)) return a;
         String asked = names.isEmpty() ? "model_type '" + config.modelType() + "'" : "architectures " + names;
         String probe = names.isEmpty() ? config.modelType() : names.getFirst();
         throw new PluginException(Problem.inFile(ErrorId.UNKNOWN_ARCHITECTURE, "no architecture provider for " + asked

@@ -22,6 +22,15 @@ public interface ArchitectureProvider {
     Set<String> modelTypes();
 
     /**
+     * Whether it builds a config that names neither a known {@code architectures} entry nor a known
+     * {@code model_type}: asked last, for layouts that have neither (timm's Hub {@code config.json}
+     * names its model in {@code architecture}, singular).
+     */
+    default boolean recognizes(ModelConfig config) {
+        return false;
+    }
+
+    /**
      * The module tree, with parameters in {@code dtype} (buffers and parameters that must keep
      * their own dtype, such as integer indices, declare it themselves).
      */

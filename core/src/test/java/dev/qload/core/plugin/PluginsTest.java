@@ -161,4 +161,21 @@ class PluginsTest {
         assertEquals(ErrorId.UNKNOWN_ARCHITECTURE, e.id());
         assertTrue(e.getMessage().contains("model_type 'qwen2'"), e.getMessage());
     }
+
+    @Test
+    void aProviderThatRecognizesTheConfigIsAskedLast() {
+        ArchitectureProvider singular = new ArchitectureProvider() { // timm's Hub layout: "architecture", no model_type
+            public String name() { return "singular"; }
+            public Set<String> architectures() { return Set.of(); }
+            public Set<String> modelTypes() { return Set.of(); }
+            public Module build(ModelConfig config, DType dtype) { return new Module(); }
+            @Override
+            public boolean recognizes(ModelConfig config) { return config.has("architecture"); }
+        };
+        Plugins p = new Plugins(List.of(), List.of(llama, singular));
+        assertSame(singular, p.architectureFor(config("{\"architecture\": \"resnet18\"}")));
+        assertSame(llama, p.architectureFor(config("{\"architecture\": \"resnet18\", \"model_type\": \"llama\"}")));
+        PluginException e = assertThrows(PluginException.class, () -> p.architectureFor(config("{\"model_type\": \"qwen2\"}")));
+        assertEquals(ErrorId.UNKNOWN_ARCHITECTURE, e.id());
+    }
 }
