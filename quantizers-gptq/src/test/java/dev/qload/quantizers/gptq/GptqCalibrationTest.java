@@ -142,7 +142,7 @@ class GptqCalibrationTest {
             assertEquals("gptq", reloaded.quantizer().orElseThrow().name());
             assertEquals(true, reloaded.config().json().get("quantization_config").get("desc_act").asBoolean());
             float[] again = new LlamaInference((LlamaForCausalLM) reloaded.root(), Kernels.get(), SEQUENCE).forward(probe);
-            assertEquals(0f, GptqModelTest.maxAbsError(inMemory, again), "logits after save and reload");
+            assertTrue(GptqModelTest.maxAbsError(inMemory, again) <= GptqModelTest.SAME_WEIGHTS, "logits after save and reload"); // same bytes: equal up to the JIT-tier-dependent SIMD exp in SiLU/softmax
         }
     }
 
