@@ -260,6 +260,28 @@ class GptqModelTest {
     }
 
     @Test
+    void scalesOfTheWrongShapeIsAShapeMismatchNamingItAndTheExpectedShape(@TempDir Path tmp) {
+        String key = Q_PROJ + ".scales";
+        Path dir = CheckpointEdits.rewrite(GptqFixtures.gptq(FIXTURE), tmp.resolve("ck"), t -> {
+            assertEquals(Shape.of(2, 64), t.get(key).shape());
+            t.put(key, Tensor.allocate(Shape.of(3, 64), DType.F16, Arena.ofAuto()));
+        });
+        QLoadException e = failsCleanly(dir);
+        problemFor(e, ErrorId.TENSOR_SHAPE_MISMATCH, key);
+        assertTrue(e.getMessage().contains("[2, 64]") && e.getMessage().contains("[3, 64]"), e.getMessage());
+    }
+
+    @Test
+    void fiveBitsIsAConfigErrorNamingTheFile(@TempDir Path tmp) throws Exception {
+        Path dir = CheckpointEdits.rewrite(GptqFixtures.gptq(FIXTURE), tmp.resolve("ck"), t -> {});
+        Path config = dir.resolve("config.json");
+        java.nio.file.Files.writeString(config, java.nio.file.Files.readString(config).replace("\"bits\": 4", "\"bits\": 5"));
+        QLoadException e = failsCleanly(dir);
+        assertEquals(ErrorId.CONFIG_INVALID, e.id(), e.getMessage());
+        assertTrue(e.getMessage().contains("bits 5") && e.getMessage().contains("config.json"), e.getMessage());
+    }
+
+    @Test
     void gIdxOutOfRangeIsInvalidQuantStateNamingIt(@TempDir Path tmp) {
         String key = Q_PROJ + ".g_idx";
         Path dir = CheckpointEdits.rewrite(GptqFixtures.gptq(FIXTURE), tmp.resolve("ck"), t -> {
