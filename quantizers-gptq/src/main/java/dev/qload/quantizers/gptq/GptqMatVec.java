@@ -89,29 +89,57 @@ final class GptqMatVec {
         });
     }
 
-    /** acc[c − c0] += Σ_{k ∈ [k0, k1)} x[xOff + k] · q[k, c] for columns [c0, c1). */
+    /**
+     * acc[c − c0] += Σ_{k ∈ [k0, k1)} x[xOff + k] · q[k, c] for columns [c0, c1). Four column
+     * vectors at a time: four independent FMA chains hide the FMA latency that one chain of
+     * 32/b dependent FMAs per word exposes (GptqBench: 1.4 → 1.1 ms per 4096² call from cache).
+     */
     private static void codesTimesActivations(Layout l, float[] x, int xOff, int k0, int k1, int c0, int c1, float[] acc) {
         int bits = l.bits, perWord = 32 / bits, out = l.out, lanes = I.length();
         IntVector mask = IntVector.broadcast(I, (1 << bits) - 1);
-        int vectorEnd = c0 + (c1 - c0) / lanes * lanes;
+        int width = c1 - c0, quadEnd = width / (4 * lanes) * (4 * lanes), vectorEnd = width / lanes * lanes;
         for (int word = k0 / perWord; word < k1 / perWord; word++) {
             int xb = xOff + word * perWord;
-            long rowByte = (long) word * out * 4;
-            for (int c = c0; c < vectorEnd; c += lanes) {
-                IntVector words = IntVector.fromMemorySegment(I, l.packed, rowByte + (long) c * 4, LE);
-                FloatVector a = FloatVector.fromArray(F, acc, c - c0);
+            long rowByte = ((long) word * out + c0) * 4;
+            for (int c = 0; c < quadEnd; c += 4 * lanes) {
+                IntVector w0 = words(l, rowByte, c), w1 = words(l, rowByte, c + lanes);
+                IntVector w2 = words(l, rowByte, c + 2 * lanes), w3 = words(l, rowByte, c + 3 * lanes);
+                FloatVector a0 = FloatVector.fromArray(F, acc, c), a1 = FloatVector.fromArray(F, acc, c + lanes);
+                FloatVector a2 = FloatVector.fromArray(F, acc, c + 2 * lanes), a3 = FloatVector.fromArray(F, acc, c + 3 * lanes);
                 for (int f = 0; f < perWord; f++) {
-                    FloatVector codes = (FloatVector) words.lanewise(VectorOperators.LSHR, f * bits).and(mask).convert(VectorOperators.I2F, 0);
-                    a = codes.fma(FloatVector.broadcast(F, x[xb + f]), a);
+                    FloatVector xv = FloatVector.broadcast(F, x[xb + f]);
+                    int shift = f * bits;
+                    a0 = codes(w0, shift, mask).fma(xv, a0);
+                    a1 = codes(w1, shift, mask).fma(xv, a1);
+                    a2 = codes(w2, shift, mask).fma(xv, a2);
+                    a3 = codes(w3, shift, mask).fma(xv, a3);
                 }
-                a.intoArray(acc, c - c0);
+                a0.intoArray(acc, c);
+                a1.intoArray(acc, c + lanes);
+                a2.intoArray(acc, c + 2 * lanes);
+                a3.intoArray(acc, c + 3 * lanes);
             }
-            for (int c = vectorEnd; c < c1; c++) {
-                int w = l.packed.getAtIndex(GptqLinear.I32, (long) word * out + c);
-                float s = acc[c - c0];
-                for (int f = 0; f < perWord; f++) s += ((w >>> (f * bits)) & ((1 << bits) - 1)) * x[xb + f];
-                acc[c - c0] = s;
+            for (int c = quadEnd; c < vectorEnd; c += lanes) {
+                IntVector w = words(l, rowByte, c);
+                FloatVector a = FloatVector.fromArray(F, acc, c);
+                for (int f = 0; f < perWord; f++) a = codes(w, f * bits, mask).fma(FloatVector.broadcast(F, x[xb + f]), a);
+                a.intoArray(acc, c);
+            }
+            for (int c = vectorEnd; c < width; c++) {
+                int w = l.packed.getAtIndex(GptqLinear.I32, (long) word * out + c0 + c);
+                float s = acc[c];
+                for (int f = 0; f < perWord; f++) s = Math.fma((float) ((w >>> (f * bits)) & ((1 << bits) - 1)), x[xb + f], s);
+                acc[c] = s;
             }
         }
+    }
+
+    private static IntVector words(Layout l, long rowByte, int column) {
+        return IntVector.fromMemorySegment(I, l.packed, rowByte + (long) column * 4, LE);
+    }
+
+    /** The b-bit codes at {@code shift} of each lane's word, as floats. */
+    private static FloatVector codes(IntVector words, int shift, IntVector mask) {
+        return (FloatVector) words.lanewise(VectorOperators.LSHR, shift).and(mask).convert(VectorOperators.I2F, 0);
     }
 }
