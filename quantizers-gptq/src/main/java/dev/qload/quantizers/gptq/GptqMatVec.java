@@ -34,6 +34,8 @@ final class GptqMatVec {
      * slower from memory than from cache (GptqBench).
      */
     private static final int COLUMNS_PER_TASK = 1024;
+    /** Output columns per task with several tokens: a group's decoded tile (rows × 256 floats) stays in L2. */
+    private static final int TILE_COLUMNS = 256;
 
     /**
      * Everything the product needs, prepared at load.
@@ -69,6 +71,10 @@ final class GptqMatVec {
             }
         }
         float[] xs = xp;
+        if (tokens > 1) {
+            multiplyTokens(l, xs, xsum, tokens, y, bias);
+            return;
+        }
         int tasks = (out + COLUMNS_PER_TASK - 1) / COLUMNS_PER_TASK;
         Parallel.forRange(tasks, 1, (from, to) -> {
             float[] acc = new float[COLUMNS_PER_TASK], sum = new float[COLUMNS_PER_TASK];
@@ -87,6 +93,95 @@ final class GptqMatVec {
                 }
             }
         });
+    }
+
+    /**
+     * Several tokens (prefill, calibration): each group's codes are decoded once per call into a
+     * float tile, then every token runs broadcast FMAs over it, so unpacking is paid once, not once
+     * per token. Per output element the FMAs run in the same order as the one-token path, so both
+     * give the same bits.
+     */
+    private static void multiplyTokens(Layout l, float[] x, float[] xsum, int tokens, float[] y, float[] bias) {
+        int in = l.in, out = l.out, groups = l.groupStart.length - 1, bits = l.bits, perWord = 32 / bits, lanes = I.length();
+        int maxRows = 0;
+        for (int g = 0; g < groups; g++) maxRows = Math.max(maxRows, l.groupStart[g + 1] - l.groupStart[g]);
+        int tileRows = maxRows;
+        int tasks = (out + TILE_COLUMNS - 1) / TILE_COLUMNS;
+        Parallel.forRange(tasks, 1, (from, to) -> {
+            float[] tile = new float[tileRows * TILE_COLUMNS], acc = new float[4 * lanes], sum = new float[tokens * TILE_COLUMNS];
+            IntVector mask = IntVector.broadcast(I, (1 << bits) - 1);
+            for (int task = from; task < to; task++) {
+                int c0 = task * TILE_COLUMNS, width = Math.min(TILE_COLUMNS, out - c0), vectorEnd = width / lanes * lanes;
+                java.util.Arrays.fill(sum, 0);
+                for (int g = 0; g < groups; g++) {
+                    int k0 = l.groupStart[g], rows = l.groupStart[g + 1] - k0;
+                    for (int word = k0 / perWord; word < (k0 + rows) / perWord; word++) {
+                        long rowByte = ((long) word * out + c0) * 4;
+                        int kl = word * perWord - k0;
+                        for (int c = 0; c < vectorEnd; c += lanes) {
+                            IntVector w = words(l, rowByte, c);
+                            for (int f = 0; f < perWord; f++) codes(w, f * bits, mask).intoArray(tile, (kl + f) * TILE_COLUMNS + c);
+                        }
+                        for (int c = vectorEnd; c < width; c++) {
+                            int w = l.packed.getAtIndex(GptqLinear.I32, (long) word * out + c0 + c);
+                            for (int f = 0; f < perWord; f++) tile[(kl + f) * TILE_COLUMNS + c] = (w >>> (f * bits)) & ((1 << bits) - 1);
+                        }
+                    }
+                    int gb = g * out;
+                    for (int t0 = 0; t0 < tokens; t0 += 4) {
+                        int n = Math.min(4, tokens - t0);
+                        for (int c = 0; c < width; c += lanes) {
+                            if (c + lanes <= width) tileTimesTokens(tile, c, rows, x, in, t0, n, k0, acc);
+                            else tileTailTimesTokens(tile, c, width, rows, x, in, t0, n, k0, acc);
+                            for (int i = 0; i < n; i++) {
+                                int t = t0 + i, sb = t * TILE_COLUMNS;
+                                float xg = xsum[t * groups + g];
+                                for (int cc = c; cc < Math.min(width, c + lanes); cc++) {
+                                    sum[sb + cc] += l.scale[gb + c0 + cc] * acc[i * lanes + cc - c] - l.scaleZero[gb + c0 + cc] * xg;
+                                }
+                            }
+                        }
+                    }
+                }
+                for (int t = 0; t < tokens; t++) {
+                    for (int c = 0; c < width; c++) y[t * out + c0 + c] = bias == null ? sum[t * TILE_COLUMNS + c] : sum[t * TILE_COLUMNS + c] + bias[c0 + c];
+                }
+            }
+        });
+    }
+
+    /**
+     * acc[i·lanes + j] = Σ_k tile[k, c + j] · x[t0 + i, k0 + k] for up to 4 tokens: the tile's column
+     * vector is loaded once per row for all of them, the sums stay in registers.
+     */
+    private static void tileTimesTokens(float[] tile, int c, int rows, float[] x, int in, int t0, int n, int k0, float[] acc) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int x0 = t0 * in + k0, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+        for (int k = 0; k < rows; k++) {
+            FloatVector tv = FloatVector.fromArray(F, tile, k * TILE_COLUMNS + c);
+            a0 = tv.fma(FloatVector.broadcast(F, x[x0 + k]), a0);
+            if (n > 1) a1 = tv.fma(FloatVector.broadcast(F, x[x1 + k]), a1);
+            if (n > 2) a2 = tv.fma(FloatVector.broadcast(F, x[x2 + k]), a2);
+            if (n > 3) a3 = tv.fma(FloatVector.broadcast(F, x[x3 + k]), a3);
+        }
+        int lanes = F.length();
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, lanes);
+        a2.intoArray(acc, 2 * lanes);
+        a3.intoArray(acc, 3 * lanes);
+    }
+
+    /** {@link #tileTimesTokens} for the last columns [c, width) when fewer than a vector remain. */
+    private static void tileTailTimesTokens(float[] tile, int c, int width, int rows, float[] x, int in, int t0, int n, int k0, float[] acc) {
+        int lanes = F.length();
+        for (int i = 0; i < n; i++) {
+            int xb = (t0 + i) * in + k0;
+            for (int cc = c; cc < width; cc++) {
+                float s = 0;
+                for (int k = 0; k < rows; k++) s = Math.fma(tile[k * TILE_COLUMNS + cc], x[xb + k], s);
+                acc[i * lanes + cc - c] = s;
+            }
+        }
     }
 
     /**

@@ -79,6 +79,12 @@ class GptqFormatTest {
             for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
             float[] y = new float[tokens * out];
             m.forward(Kernels.get(), x, tokens, y);
+            // Several tokens at once (decoded tiles) give the same bits as one token at a time.
+            float[] one = new float[out];
+            for (int t = 0; t < tokens; t++) {
+                m.forward(Kernels.get(), java.util.Arrays.copyOfRange(x, t * in, (t + 1) * in), 1, one);
+                for (int col = 0; col < out; col++) assertEquals(Float.floatToIntBits(one[col]), Float.floatToIntBits(y[t * out + col]), file + " token " + t + " column " + col);
+            }
             // 2/4/8 bits run the vector kernel (act-order ones on rows permuted at load); 3 bits the generic decoder.
             assertEquals(c.get("bits").asInt() != 3 && !"false".equals(System.getProperty("qload.simd")), m.usesVectorKernel(), file + " kernel");
             Tensor w = Tensor.ofFloats(Shape.of(out, in), m.dequantize());
