@@ -11,6 +11,7 @@ import dev.qload.core.nn.LinearForward;
 import dev.qload.core.nn.ModuleList;
 import dev.qload.core.nn.RmsNorm;
 import dev.qload.core.tensor.Tensor;
+import dev.qload.models.CausalLanguageModel;
 import java.util.Arrays;
 
 /**
@@ -24,7 +25,7 @@ import java.util.Arrays;
  *
  * <p>Not thread-safe: one instance is one conversation (one cache).
  */
-public final class LlamaInference {
+public final class LlamaInference implements CausalLanguageModel {
     private final Kernels k;
     private final LlamaConfig c;
     private final int maxPositions;
@@ -83,6 +84,11 @@ public final class LlamaInference {
         return c;
     }
 
+    @Override
+    public int vocabSize() {
+        return c.vocabSize();
+    }
+
     /** Positions consumed so far. */
     public int position() {
         return position;
@@ -94,6 +100,7 @@ public final class LlamaInference {
     }
 
     /** Logits for every position of {@code tokens} from a fresh cache: [tokens × vocab]. */
+    @Override
     public float[] forward(int[] tokens) {
         reset();
         return append(tokens, true);
@@ -103,6 +110,7 @@ public final class LlamaInference {
      * Feeds {@code tokens} at the next positions and returns their logits: all of them
      * ([tokens × vocab]) or only the last position's ([vocab]).
      */
+    @Override
     public float[] append(int[] tokens, boolean allLogits) {
         int n = tokens.length;
         if (n == 0) throw invalidInput("no tokens");
