@@ -1,0 +1,53 @@
+package dev.qload.quantizers.mxfp4;
+
+import dev.qload.core.kernel.Parallel;
+import dev.qload.core.tensor.DType;
+import dev.qload.core.tensor.FloatFormats;
+import dev.qload.core.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * MXFP4 experts to dense ones in HF orientation, as transformers' {@code convert_moe_packed_tensors}
+ * (then {@code .transpose(1, 2)}): {@code blocks [E, rows, cols/32, 16]} → {@code dense [E, cols, rows]}.
+ * The work goes in chunks of {@link #ROWS_PER_CHUNK} rows of one expert: a chunk is decoded into a
+ * scratch of {@code ROWS_PER_CHUNK × cols} floats, then written transposed, so consecutive writes
+ * land side by side. Memory is the result plus one scratch per worker; values are exact in BF16.
+ */
+final class ExpertsDequantizer {
+    static final int ROWS_PER_CHUNK = 64;
+    private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private ExpertsDequantizer() {}
+
+    /** Fills {@code dense} ({@code [E, cols, rows]}, F32, BF16 or F16) from {@code packed}. */
+    static void fill(PackedExperts packed, Tensor dense) {
+        int rows = packed.rows(), cols = packed.cols();
+        int chunksPerExpert = (rows + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
+        MemorySegment out = dense.data();
+        DType dtype = dense.dtype();
+        Parallel.forRange(packed.experts() * chunksPerExpert, 1, (from, to) -> {
+            float[][] scratch = new float[ROWS_PER_CHUNK][cols];
+            for (int chunk = from; chunk < to; chunk++) {
+                int expert = chunk / chunksPerExpert, first = chunk % chunksPerExpert * ROWS_PER_CHUNK;
+                int n = Math.min(ROWS_PER_CHUNK, rows - first);
+                for (int r = 0; r < n; r++) packed.decodeRow(expert, first + r, scratch[r]);
+                for (int c = 0; c < cols; c++) {
+                    long at = ((long) expert * cols + c) * rows + first;
+                    for (int r = 0; r < n; r++) store(out, dtype, at + r, scratch[r][c]);
+                }
+            }
+        });
+    }
+
+    private static void store(MemorySegment out, DType dtype, long index, float value) {
+        switch (dtype) {
+            case BF16 -> out.setAtIndex(LE_SHORT, index, FloatFormats.floatToBf16(value));
+            case F32 -> out.setAtIndex(LE_FLOAT, index, value);
+            case F16 -> out.setAtIndex(LE_SHORT, index, FloatFormats.floatToF16(value));
+            default -> throw new IllegalArgumentException("dense experts in " + dtype);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package dev.qload.quantizers.mxfp4;
+
+import dev.qload.core.error.ErrorId;
+import dev.qload.core.error.LoadException;
+import dev.qload.core.error.Problem;
+import dev.qload.core.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * One fused MXFP4 weight of every expert, as loaded: {@code blocks [E, rows, cols/32, 16]} and
+ * {@code scales [E, rows, cols/32]} (layout in {@link Mxfp4Format}), with the names of those
+ * tensors for error messages. Rows are nn.Linear's output features, columns its input features.
+ */
+record PackedExperts(String scalesName, MemorySegment blocks, MemorySegment scales, int experts, int rows, int cols) {
+
+    static PackedExperts of(String scalesName, Tensor blocks, Tensor scales) {
+        int experts = Math.toIntExact(scales.shape().dim(0)), rows = Math.toIntExact(scales.shape().dim(1));
+        int cols = Math.multiplyExact(Math.toIntExact(scales.shape().dim(2)), Mxfp4Format.GROUP);
+        return new PackedExperts(scalesName, blocks.data(), scales.data(), experts, rows, cols);
+    }
+
+    int groups() {
+        return cols / Mxfp4Format.GROUP;
+    }
+
+    /** Index of group {@code g} of row {@code row} of expert {@code expert}, in groups. */
+    long group(int expert, int row, int g) {
+        return ((long) expert * rows + row) * groups() + g;
+    }
+
+    int scale(long group) {
+        return scales.get(ValueLayout.JAVA_BYTE, group) & 0xFF;
+    }
+
+    int packed(long group, int b) {
+        return blocks.get(ValueLayout.JAVA_BYTE, group * Mxfp4Format.GROUP_BYTES + b) & 0xFF;
+    }
+
+    /** Row {@code row} of expert {@code expert}, decoded into {@code out[0, cols)}; a NaN scale fails naming it. */
+    void decodeRow(int expert, int row, float[] out) {
+        for (int g = 0, n = groups(); g < n; g++) {
+            long group = group(expert, row, g);
+            int s = scale(group);
+            if (s == Mxfp4Format.SCALE_NAN) throw nanScale(group);
+            float scale = Mxfp4Format.SCALE[s];
+            for (int b = 0; b < Mxfp4Format.GROUP_BYTES; b++) {
+                int p = packed(group, b);
+                out[g * Mxfp4Format.GROUP + 2 * b] = Mxfp4Format.BYTE_PAIRS[2 * p] * scale;
+                out[g * Mxfp4Format.GROUP + 2 * b + 1] = Mxfp4Format.BYTE_PAIRS[2 * p + 1] * scale;
+            }
+        }
+    }
+
+    /** Fails naming the first scale byte 0xFF (E8M0 NaN), if there is one. */
+    void requireNoNanScale() {
+        long n = scales.byteSize();
+        for (long i = 0; i < n; i++) if ((scales.get(ValueLayout.JAVA_BYTE, i) & 0xFF) == Mxfp4Format.SCALE_NAN) throw nanScale(i);
+    }
+
+    /**
+     * OCP MX v1.0 defines scale 0xFF as NaN for the whole group; transformers' {@code torch.ldexp}
+     * would turn it into ±inf and NaN. Neither is a weight anyone meant to ship, so it is refused.
+     */
+    LoadException nanScale(long group) {
+        long expert = group / ((long) rows * groups()), row = group / groups() % rows, g = group % groups();
+        return new LoadException(new Problem(ErrorId.E8M0_NAN_SCALE, "scale byte 0xFF (E8M0 NaN) for expert " + expert + ", row " + row
+                + ", group " + g + " (element [" + expert + ", " + row + ", " + g + "] of [" + experts + ", " + rows + ", " + groups()
+                + "]): the checkpoint's MXFP4 weights are corrupt", null, scalesName, -1));
+    }
+}
