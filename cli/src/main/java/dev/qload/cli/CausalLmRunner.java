@@ -5,6 +5,9 @@ import dev.qload.core.error.PluginException;
 import dev.qload.core.error.Problem;
 import dev.qload.core.kernel.Kernels;
 import dev.qload.core.load.LoadedModel;
+import dev.qload.models.CausalLanguageModel;
+import dev.qload.models.gptoss.GptOssForCausalLM;
+import dev.qload.models.gptoss.GptOssInference;
 import dev.qload.models.llama.LlamaForCausalLM;
 import dev.qload.models.llama.LlamaInference;
 
@@ -12,8 +15,9 @@ import dev.qload.models.llama.LlamaInference;
 final class CausalLmRunner {
     private CausalLmRunner() {}
 
-    static LlamaInference of(LoadedModel model, int maxPositions) {
+    static CausalLanguageModel of(LoadedModel model, int maxPositions) {
         if (model.root() instanceof LlamaForCausalLM llama) return new LlamaInference(llama, Kernels.get(), maxPositions);
+        if (model.root() instanceof GptOssForCausalLM gptOss) return new GptOssInference(gptOss, Kernels.get(), maxPositions);
         throw new PluginException(Problem.of(ErrorId.NOT_SUPPORTED, "no forward pass for " + model.root().typeName() + " yet"));
     }
 }

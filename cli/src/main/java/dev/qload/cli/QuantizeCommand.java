@@ -20,7 +20,7 @@ final class QuantizeCommand implements Callable<Integer> {
     @Parameters(paramLabel = "DIR", description = "Dense checkpoint directory.")
     Path directory;
 
-    @Option(names = "--method", required = true, description = "nf4, fp4 or int8 (bitsandbytes).")
+    @Option(names = "--method", required = true, description = "nf4, fp4 or int8 (bitsandbytes); mxfp4 (MoE experts, as gpt-oss ships them).")
     String method;
 
     @Option(names = "--double-quant", description = "nf4/fp4: quantize the absmax too (bnb_4bit_use_double_quant).")
@@ -41,6 +41,7 @@ final class QuantizeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Map<String, Object> fields = new LinkedHashMap<>();
+        String quantMethod = "bitsandbytes";
         switch (method) {
             case "nf4", "fp4" -> {
                 fields.put("load_in_4bit", true);
@@ -49,11 +50,12 @@ final class QuantizeCommand implements Callable<Integer> {
                 fields.put("bnb_4bit_blocksize", blocksize);
             }
             case "int8" -> fields.put("load_in_8bit", true);
+            case "mxfp4" -> quantMethod = "mxfp4"; // gpt-oss's experts, written as *_blocks / *_scales
             default -> throw new dev.qload.core.error.ConfigException(dev.qload.core.error.Problem.of(dev.qload.core.error.ErrorId.CONFIG_INVALID,
-                    "--method " + method + " is not one of nf4, fp4, int8"));
+                    "--method " + method + " is not one of nf4, fp4, int8, mxfp4"));
         }
         PrintWriter w = spec.commandLine().getOut();
-        try (LoadedModel model = QLoad.load(directory, LoadOptions.builder().quantize("bitsandbytes", fields).build())) {
+        try (LoadedModel model = QLoad.load(directory, LoadOptions.builder().quantize(quantMethod, fields).build())) {
             var files = ModelSaver.save(model, out, maxShardBytes);
             w.printf("quantized %s with %s in %.1f ms; wrote %d files to %s%n", directory, method, model.report().totalMillis(), files.size(), out);
         }
