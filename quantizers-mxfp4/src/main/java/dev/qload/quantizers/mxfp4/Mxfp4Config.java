@@ -15,14 +15,18 @@ import tools.jackson.databind.JsonNode;
 /**
  * transformers' {@code Mxfp4Config} ({@code utils/quantization_config.py}): {@code modules_to_not_convert}
  * (null or a list of patterns) and {@code dequantize} (default false: keep the experts in MXFP4 and
- * run them as they are; true: dense experts, decoded while loading).
+ * run them as they are; true: dense experts, decoded while loading); and qload's own
+ * {@code qload_quantize_linear} (default false), which quantizes every Linear as well.
  *
  * <p>A pattern keeps a module dense as transformers' {@code should_convert_module} decides: the
  * pattern, read as a regular expression, matches at the start of the module's path
  * ({@code re.match}; gpt-oss ships {@code "model.layers.*.self_attn"}, where {@code .*} spans the
  * layer index), or the path ends with it ({@code "lm_head"}).
  */
-record Mxfp4Config(List<String> modulesToNotConvert, boolean dequantize, List<Pattern> patterns) {
+record Mxfp4Config(List<String> modulesToNotConvert, boolean dequantize, boolean quantizeLinear, List<Pattern> patterns) {
+    /** qload's extension: MXFP4 for every Linear too ({@link Mxfp4Linear}); transformers has no such field. */
+    static final String QUANTIZE_LINEAR = "qload_quantize_linear";
+
 
     static Mxfp4Config from(ModelConfig c) {
         JsonNode skip = c.json().get("modules_to_not_convert");
@@ -42,7 +46,8 @@ record Mxfp4Config(List<String> modulesToNotConvert, boolean dequantize, List<Pa
                 }
             }
         }
-        return new Mxfp4Config(names == null ? null : List.copyOf(names), c.boolValue("dequantize", false), List.copyOf(patterns));
+        return new Mxfp4Config(names == null ? null : List.copyOf(names), c.boolValue("dequantize", false), c.boolValue(QUANTIZE_LINEAR, false),
+                List.copyOf(patterns));
     }
 
     private static ConfigException invalid(ModelConfig c, ErrorId id, String message) {
@@ -62,6 +67,7 @@ record Mxfp4Config(List<String> modulesToNotConvert, boolean dequantize, List<Pa
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("dequantize", false);
         d.put("modules_to_not_convert", modulesToNotConvert);
+        if (quantizeLinear) d.put(QUANTIZE_LINEAR, true);
         d.put("quant_method", Mxfp4Quantizer.NAME);
         return d;
     }

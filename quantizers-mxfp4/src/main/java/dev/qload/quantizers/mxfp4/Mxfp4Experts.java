@@ -75,8 +75,8 @@ final class Mxfp4Experts extends Module implements FusedExperts {
         return List.of(proj + BLOCKS, proj + SCALES);
     }
 
-    PackedExperts packed(String proj) {
-        return PackedExperts.of(path + "." + proj + SCALES, slot(proj + BLOCKS).get(), slot(proj + SCALES).get());
+    PackedWeight packed(String proj) {
+        return PackedWeight.of(path + "." + proj + SCALES, slot(proj + BLOCKS).get(), slot(proj + SCALES).get());
     }
 
     @Override

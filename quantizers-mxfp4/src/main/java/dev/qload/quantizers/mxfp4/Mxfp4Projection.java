@@ -15,11 +15,11 @@ final class Mxfp4Projection implements LinearForward {
     /** Output rows per task: a 2880-wide row is 1440 packed bytes. */
     private static final int ROW_GRAIN = 16;
 
-    private final PackedExperts weight;
-    private final Tensor bias;
+    private final PackedWeight weight;
+    private final Tensor bias; // [E, rows], or null
     private final int expert;
 
-    Mxfp4Projection(PackedExperts weight, Tensor bias, int expert) {
+    Mxfp4Projection(PackedWeight weight, Tensor bias, int expert) {
         this.weight = weight;
         this.bias = bias;
         this.expert = expert;
@@ -39,7 +39,7 @@ final class Mxfp4Projection implements LinearForward {
     public void forward(Kernels k, float[] x, int tokens, float[] out) {
         int rows = weight.rows(), cols = weight.cols(), groups = weight.groups();
         float[] b = new float[rows];
-        k.toFloat(bias.data(), bias.dtype(), (long) expert * rows, b, 0, rows);
+        if (bias != null) k.toFloat(bias.data(), bias.dtype(), (long) expert * rows, b, 0, rows);
         Parallel.forRange(rows, ROW_GRAIN, (from, to) -> {
             float[] codes = new float[Mxfp4Format.GROUP];
             for (int r = from; r < to; r++) {

@@ -6,6 +6,7 @@ import dev.qload.core.error.LoadException;
 import dev.qload.core.error.Problem;
 import dev.qload.core.module.Module;
 import dev.qload.core.nn.FusedExperts;
+import dev.qload.core.nn.Linear;
 import dev.qload.core.safetensors.TensorInfo;
 import dev.qload.core.spi.Capability;
 import dev.qload.core.spi.CheckpointView;
@@ -23,7 +24,8 @@ import java.util.Set;
 /**
  * MXFP4 mixture-of-experts weights, as transformers' {@code Mxfp4HfQuantizer} loads gpt-oss
  * (spec/HF-LOADING.md §3.3). Only {@link FusedExperts} modules are quantized; attention, router,
- * embeddings and head stay as they are.
+ * embeddings and head stay as they are (unless qload's {@code qload_quantize_linear} asks for
+ * {@link Mxfp4Linear}s too).
  * <ul>
  *   <li><b>Pre-quantized</b> (config.json's {@code quant_method: mxfp4}): each experts module not
  *       matched by {@code modules_to_not_convert} becomes {@link Mxfp4Experts}; blocks and scales
@@ -68,8 +70,12 @@ final class Mxfp4Quantizer implements Quantizer {
         checkpoint = cfg.checkpoint();
         if (config.dequantize()) return; // replace_with_mxfp4_linear returns at once: the dense experts stay
         for (var e : root.namedModules().entrySet()) {
-            if (e.getValue() instanceof FusedExperts experts && !(experts instanceof Mxfp4Experts) && !config.skips(e.getKey())) {
-                root.replace(e.getKey(), new Mxfp4Experts(e.getKey(), experts));
+            String path = e.getKey();
+            if (path.isEmpty() || config.skips(path)) continue;
+            if (e.getValue() instanceof FusedExperts experts && !(experts instanceof Mxfp4Experts)) {
+                root.replace(path, new Mxfp4Experts(path, experts));
+            } else if (config.quantizeLinear() && e.getValue() instanceof Linear linear && Mxfp4Linear.fits(linear)) {
+                root.replace(path, new Mxfp4Linear(path, linear));
             }
         }
     }
@@ -77,13 +83,17 @@ final class Mxfp4Quantizer implements Quantizer {
     @Override
     public TensorAction planTensor(String key, TensorInfo source, Module owner, String localName) {
         if (owner instanceof Mxfp4Experts mx && !preQuantized && isProjection(localName)) {
-            Shape expected = denseShape(mx, localName);
-            if (!source.dtype().isConvertibleFloat() || !source.shape().equals(expected)) {
-                throw mismatch(key, "MXFP4 quantizes a dense float weight of shape " + expected + "; the checkpoint has "
-                        + source.dtype() + " " + source.shape());
-            }
-            return new TensorAction.Quantize(Mxfp4Experts.quantizedSlots(localName), (dense, targets) -> ExpertsQuantizer.quantize(key, dense,
-                    targets.get(localName + Mxfp4Experts.BLOCKS), targets.get(localName + Mxfp4Experts.SCALES)));
+            requireDense(key, source, denseShape(mx, localName));
+            return new TensorAction.Quantize(Mxfp4Experts.quantizedSlots(localName), (dense, targets) -> DenseToMxfp4.quantize(key, dense,
+                    DenseOrientation.COLS_MAJOR, targets.get(localName + Mxfp4Experts.BLOCKS), targets.get(localName + Mxfp4Experts.SCALES)));
+        }
+        if (owner instanceof Mxfp4Linear linear && !preQuantized && localName.equals("weight")) {
+            requireDense(key, source, Shape.of(linear.outFeatures(), linear.inFeatures()));
+            return new TensorAction.Quantize(Mxfp4Linear.quantizedSlots(), (dense, targets) -> {
+                Tensor scales = targets.get(Mxfp4Linear.SCALES); // [out, in/32], one "expert"
+                DenseToMxfp4.quantize(key, dense, DenseOrientation.ROWS_MAJOR, targets.get(Mxfp4Linear.BLOCKS),
+                        scales.view(Shape.of(1, scales.shape().dim(0), scales.shape().dim(1))));
+            });
         }
         if (owner instanceof FusedExperts dense && !(owner instanceof Mxfp4Experts) && config.dequantize()) {
             if (localName.endsWith(Mxfp4Experts.SCALES) && isProjection(strip(localName, Mxfp4Experts.SCALES))) {
@@ -115,7 +125,8 @@ final class Mxfp4Quantizer implements Quantizer {
         }
         CheckpointView view = checkpoint;
         return new TensorAction.Quantize(List.of(proj), (packedBlocks, targets) ->
-                ExpertsDequantizer.fill(PackedExperts.of(scalesKey, packedBlocks, view.mapped(scalesKey)), targets.get(proj)));
+                Mxfp4ToDense.fill(PackedWeight.of(scalesKey, packedBlocks, view.mapped(scalesKey)), targets.get(proj),
+                        DenseOrientation.COLS_MAJOR));
     }
 
     @Override
@@ -125,6 +136,8 @@ final class Mxfp4Quantizer implements Quantizer {
             if (m instanceof Mxfp4Experts mx) {
                 mx.packed(FusedExperts.GATE_UP).requireNoNanScale();
                 mx.packed(FusedExperts.DOWN).requireNoNanScale();
+            } else if (m instanceof Mxfp4Linear linear) {
+                linear.packed().requireNoNanScale();
             }
         }
     }
@@ -139,16 +152,38 @@ final class Mxfp4Quantizer implements Quantizer {
     public void dequantize(Module root) {
         if (config.dequantize()) return; // already dense
         for (var e : root.namedModules().entrySet()) {
+            if (e.getValue() instanceof Mxfp4Linear linear) {
+                root.replace(e.getKey(), denseLinear(linear));
+                continue;
+            }
             if (!(e.getValue() instanceof Mxfp4Experts mx)) continue;
             Module dense = mx.dense();
             for (String proj : List.of(FusedExperts.GATE_UP, FusedExperts.DOWN)) {
                 Tensor meta = dense.slot(proj).get();
                 Tensor weight = Tensor.allocate(meta.shape(), meta.dtype(), Arena.ofAuto());
-                ExpertsDequantizer.fill(mx.packed(proj), weight);
+                Mxfp4ToDense.fill(mx.packed(proj), weight, DenseOrientation.COLS_MAJOR);
                 dense.slot(proj).set(weight);
                 dense.slot(proj + FusedExperts.BIAS_SUFFIX).set(mx.slot(proj + FusedExperts.BIAS_SUFFIX).get());
             }
             root.replace(e.getKey(), dense);
+        }
+    }
+
+    /** The replaced Linear, its weight decoded into a fresh allocation of its declared dtype, its bias handed back. */
+    private static Linear denseLinear(Mxfp4Linear linear) {
+        Linear dense = linear.dense();
+        Tensor meta = dense.slot("weight").get();
+        Tensor weight = Tensor.allocate(meta.shape(), meta.dtype(), Arena.ofAuto());
+        Mxfp4ToDense.fill(linear.packed(), weight, DenseOrientation.ROWS_MAJOR);
+        dense.slot("weight").set(weight);
+        if (dense.hasBias()) dense.slot("bias").set(linear.slot("bias").get());
+        return dense;
+    }
+
+    private static void requireDense(String key, TensorInfo source, Shape expected) {
+        if (!source.dtype().isConvertibleFloat() || !source.shape().equals(expected)) {
+            throw mismatch(key, "MXFP4 quantizes a dense float weight of shape " + expected + "; the checkpoint has "
+                    + source.dtype() + " " + source.shape());
         }
     }
 

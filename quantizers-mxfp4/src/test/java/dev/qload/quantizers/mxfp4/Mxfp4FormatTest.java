@@ -28,15 +28,15 @@ class Mxfp4FormatTest {
     }
 
     /** blocks [..., rows, G, 16] and scales [..., rows, G] of a fixture, seen as one expert (or E experts). */
-    static PackedExperts packed(String file, String blocksName, String scalesName) {
+    static PackedWeight packed(String file, String blocksName, String scalesName) {
         Tensor blocks = Mxfp4Fixtures.tensor(file, blocksName), scales = Mxfp4Fixtures.tensor(file, scalesName);
         long[] dims = scales.shape().dims();
         Shape scales3 = dims.length == 3 ? scales.shape() : Shape.of(1, dims[0], dims[1]);
         Shape blocks4 = Shape.of(scales3.dim(0), scales3.dim(1), scales3.dim(2), 16);
-        return PackedExperts.of(scalesName, blocks.view(blocks4), scales.view(scales3));
+        return PackedWeight.of(scalesName, blocks.view(blocks4), scales.view(scales3));
     }
 
-    static float[] decodeAll(PackedExperts p) {
+    static float[] decodeAll(PackedWeight p) {
         float[] out = new float[p.experts() * p.rows() * p.cols()];
         float[] row = new float[p.cols()];
         for (int e = 0; e < p.experts(); e++) {
@@ -50,14 +50,14 @@ class Mxfp4FormatTest {
 
     @Test
     void everyByteUnderEveryScaleDecodesBitExactLowNibbleFirst() {
-        PackedExperts p = packed("e2m1-decode-table.safetensors", "blocks", "scales");
+        PackedWeight p = packed("e2m1-decode-table.safetensors", "blocks", "scales");
         assertArrayEquals(bits(Mxfp4Fixtures.floats("e2m1-decode-table.safetensors", "dequantized")), bits(decodeAll(p)));
         assertArrayEquals(bits(Mxfp4Fixtures.floats("e2m1-decode-table.safetensors", "e2m1_values")), bits(Mxfp4Format.E2M1));
     }
 
     @Test
     void extremeScalesDecodeBitExactIncludingSubnormalsAndOverflowToInfinity() {
-        PackedExperts p = packed("experts-extreme-scales.safetensors", "blocks", "scales");
+        PackedWeight p = packed("experts-extreme-scales.safetensors", "blocks", "scales");
         float[] expected = Mxfp4Fixtures.floats("experts-extreme-scales.safetensors", "dequantized");
         assertArrayEquals(bits(expected), bits(decodeAll(p)));
         boolean subnormal = false, infinite = false;
@@ -70,7 +70,7 @@ class Mxfp4FormatTest {
 
     @Test
     void scale255IsRefusedNamingTheTensorAndTheGroup() {
-        PackedExperts p = packed("scale-255-nan.safetensors", "blocks", "scales");
+        PackedWeight p = packed("scale-255-nan.safetensors", "blocks", "scales");
         LoadException e = assertThrows(LoadException.class, () -> p.decodeRow(0, 1, new float[p.cols()]));
         assertEquals(ErrorId.E8M0_NAN_SCALE, e.id());
         assertEquals("scales", e.problems().getFirst().tensor());
@@ -101,7 +101,7 @@ class Mxfp4FormatTest {
         }
         Tensor blocks = Tensor.allocate(Shape.of(experts, rows, cols / 32, 16), DType.U8, Arena.ofAuto());
         Tensor scales = Tensor.allocate(Shape.of(experts, rows, cols / 32), DType.U8, Arena.ofAuto());
-        ExpertsQuantizer.quantize("weight", hf, blocks, scales);
+        DenseToMxfp4.quantize("weight", hf, DenseOrientation.COLS_MAJOR, blocks, scales);
         assertArrayEquals(Mxfp4Fixtures.floats("experts-random.safetensors", "blocks"), blocks.toFloatArray());
         assertArrayEquals(Mxfp4Fixtures.floats("experts-random.safetensors", "scales"), scales.toFloatArray());
     }
@@ -112,7 +112,7 @@ class Mxfp4FormatTest {
         hf.setFloat(33, Float.POSITIVE_INFINITY); // input row 16, output column 1
         Tensor blocks = Tensor.allocate(Shape.of(1, 2, 1, 16), DType.U8, Arena.ofAuto());
         Tensor scales = Tensor.allocate(Shape.of(1, 2, 1), DType.U8, Arena.ofAuto());
-        LoadException e = assertThrows(LoadException.class, () -> ExpertsQuantizer.quantize("experts.gate_up_proj", hf, blocks, scales));
+        LoadException e = assertThrows(LoadException.class, () -> DenseToMxfp4.quantize("experts.gate_up_proj", hf, DenseOrientation.COLS_MAJOR, blocks, scales));
         assertEquals(ErrorId.E8M0_NAN_SCALE, e.id());
         assertEquals("experts.gate_up_proj", e.problems().getFirst().tensor());
         assertTrue(e.getMessage().contains("output column 1"), e.getMessage());
@@ -120,18 +120,18 @@ class Mxfp4FormatTest {
 
     @Test
     void dequantizingToHfOrientationMatchesConvertMoePackedTensorsInF32AndBf16() {
-        PackedExperts p = packed("experts-random.safetensors", "blocks", "scales");
+        PackedWeight p = packed("experts-random.safetensors", "blocks", "scales");
         float[] expected = Mxfp4Fixtures.floats("experts-random.safetensors", "dequantized_transposed");
         for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
             Tensor dense = Tensor.allocate(Shape.of(2, 64, 8), dtype, Arena.ofAuto());
-            ExpertsDequantizer.fill(p, dense);
+            Mxfp4ToDense.fill(p, dense, DenseOrientation.COLS_MAJOR);
             assertArrayEquals(bits(expected), bits(dense.toFloatArray()), dtype.name());
         }
     }
 
     @Test
     void forwardFromMxfp4EqualsTheDequantizedMatmul() {
-        PackedExperts p = packed("experts-random.safetensors", "blocks", "scales");
+        PackedWeight p = packed("experts-random.safetensors", "blocks", "scales");
         float[] w = Mxfp4Fixtures.floats("experts-random.safetensors", "dequantized"); // [E, out, in]
         Tensor bias = Tensor.ofFloats(Shape.of(2, 8), new float[] {1, -2, 3, -4, 5, -6, 7, -8, 0.5f, 0.25f, 0, 0, 1, 1, 2, 2});
         java.util.SplittableRandom random = new java.util.SplittableRandom(7);

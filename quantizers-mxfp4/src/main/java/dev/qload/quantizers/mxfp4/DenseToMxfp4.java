@@ -10,20 +10,22 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Dense experts in HF orientation ({@code [E, cols, rows]}, any float dtype, read straight from the
- * mapped checkpoint) to MXFP4 {@code blocks [E, rows, cols/32, 16]} and {@code scales [E, rows, cols/32]},
- * as transformers' {@code quantize_to_mxfp4} does ({@code w.to(bfloat16)}, quantized along the input
- * axis). A chunk is {@link #ROWS_PER_CHUNK} rows of one expert: each group reads 32 source rows of
- * {@code ROWS_PER_CHUNK} contiguous values, so the source is swept in order.
+ * A dense weight (any float dtype, read straight from the mapped checkpoint; experts in HF
+ * orientation {@code [E, cols, rows]} or a Linear's {@code [rows, cols]}, see {@link DenseOrientation})
+ * to MXFP4 {@code blocks [E, rows, cols/32, 16]} and {@code scales [E, rows, cols/32]}, as
+ * transformers' {@code quantize_to_mxfp4} does ({@code w.to(bfloat16)}, quantized along the input
+ * axis). A chunk is {@link #ROWS_PER_CHUNK} rows of one expert; for experts each group then reads 32
+ * source rows of {@code ROWS_PER_CHUNK} contiguous values, so the source is swept in order.
  */
-final class ExpertsQuantizer {
+final class DenseToMxfp4 {
     static final int ROWS_PER_CHUNK = 64;
 
-    private ExpertsQuantizer() {}
+    private DenseToMxfp4() {}
 
-    static void quantize(String sourceName, Tensor dense, Tensor blocks, Tensor scales) {
-        int experts = Math.toIntExact(dense.shape().dim(0)), cols = Math.toIntExact(dense.shape().dim(1));
-        int rows = Math.toIntExact(dense.shape().dim(2)), groups = cols / Mxfp4Format.GROUP;
+    /** Shapes come from {@code scales} ({@code [E, rows, cols/32]}); {@code dense} must hold E·rows·cols elements. */
+    static void quantize(String sourceName, Tensor dense, DenseOrientation orientation, Tensor blocks, Tensor scales) {
+        int experts = Math.toIntExact(scales.shape().dim(0)), rows = Math.toIntExact(scales.shape().dim(1));
+        int groups = Math.toIntExact(scales.shape().dim(2)), cols = groups * Mxfp4Format.GROUP;
         int chunksPerExpert = (rows + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
         MemorySegment packed = blocks.data(), scaleBytes = scales.data();
         Parallel.forRange(experts * chunksPerExpert, 1, (from, to) -> {
@@ -34,8 +36,10 @@ final class ExpertsQuantizer {
                 int n = Math.min(ROWS_PER_CHUNK, rows - first);
                 for (int g = 0; g < groups; g++) {
                     for (int i = 0; i < Mxfp4Format.GROUP; i++) {
-                        long at = ((long) expert * cols + g * Mxfp4Format.GROUP + i) * rows + first;
-                        for (int r = 0; r < n; r++) tile[r][i] = FloatFormats.bf16ToFloat(FloatFormats.floatToBf16(dense.getFloat(at + r)));
+                        for (int r = 0; r < n; r++) {
+                            float x = dense.getFloat(orientation.index(expert, first + r, g * Mxfp4Format.GROUP + i, rows, cols));
+                            tile[r][i] = FloatFormats.bf16ToFloat(FloatFormats.floatToBf16(x));
+                        }
                     }
                     for (int r = 0; r < n; r++) {
                         long group = ((long) expert * rows + first + r) * groups + g;

@@ -12,12 +12,12 @@ import java.lang.foreign.ValueLayout;
  * {@code scales [E, rows, cols/32]} (layout in {@link Mxfp4Format}), with the names of those
  * tensors for error messages. Rows are nn.Linear's output features, columns its input features.
  */
-record PackedExperts(String scalesName, MemorySegment blocks, MemorySegment scales, int experts, int rows, int cols) {
+record PackedWeight(String scalesName, MemorySegment blocks, MemorySegment scales, int experts, int rows, int cols) {
 
-    static PackedExperts of(String scalesName, Tensor blocks, Tensor scales) {
+    static PackedWeight of(String scalesName, Tensor blocks, Tensor scales) {
         int experts = Math.toIntExact(scales.shape().dim(0)), rows = Math.toIntExact(scales.shape().dim(1));
         int cols = Math.multiplyExact(Math.toIntExact(scales.shape().dim(2)), Mxfp4Format.GROUP);
-        return new PackedExperts(scalesName, blocks.data(), scales.data(), experts, rows, cols);
+        return new PackedWeight(scalesName, blocks.data(), scales.data(), experts, rows, cols);
     }
 
     int groups() {
