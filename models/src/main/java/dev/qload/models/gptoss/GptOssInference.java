@@ -1,18 +1,14 @@
 package dev.qload.models.gptoss;
 
-import dev.qload.core.error.ErrorId;
-import dev.qload.core.error.Problem;
-import dev.qload.core.error.QLoadException;
-import dev.qload.core.kernel.Attention;
 import dev.qload.core.kernel.Kernels;
-import dev.qload.core.kernel.Parallel;
 import dev.qload.core.module.Module;
 import dev.qload.core.nn.FusedExperts;
 import dev.qload.core.nn.LinearForward;
 import dev.qload.core.nn.ModuleList;
-import dev.qload.core.nn.RmsNorm;
 import dev.qload.core.tensor.Tensor;
+import dev.qload.models.CachedSelfAttention;
 import dev.qload.models.CausalLanguageModel;
+import dev.qload.models.ModelWeights;
 import dev.qload.models.llama.LlamaRotaryEmbedding;
 
 /**
@@ -36,12 +32,11 @@ public final class GptOssInference implements CausalLanguageModel {
     private final LinearForward lmHead;
     private final float[] invFreq;
     private final float attentionScaling;
-    private final float scale;
-    private final float[][] keyCache, valueCache;
+    private final CachedSelfAttention attention;
     private int position;
 
-    private record Layer(float[] inputNorm, float[] postNorm, LinearForward q, LinearForward kProj, LinearForward v, LinearForward o,
-                         float[] sinks, int window, MixtureOfExperts moe) {}
+    private record Layer(float[] inputNorm, float[] postNorm, CachedSelfAttention.Projections attention, float[] sinks, int window,
+                         MixtureOfExperts moe) {}
 
     public GptOssInference(GptOssForCausalLM model, Kernels kernels, int maxPositions) {
         this.k = kernels;
@@ -54,43 +49,26 @@ public final class GptOssInference implements CausalLanguageModel {
         this.layers = new Layer[list.size()];
         for (int i = 0; i < layers.length; i++) {
             Module layer = list.get(i);
-            GptOssAttention attention = (GptOssAttention) layer.find("self_attn");
-            MixtureOfExperts moe = new MixtureOfExperts(linear(layer, "mlp.router"), experts(layer, "mlp.experts"), c.expertsPerToken(),
+            GptOssAttention selfAttention = (GptOssAttention) layer.find("self_attn");
+            MixtureOfExperts moe = new MixtureOfExperts(ModelWeights.linear(layer, "mlp.router"), experts(layer, "mlp.experts"), c.expertsPerToken(),
                     c.swigluLimit());
-            layers[i] = new Layer(norm(layer.find("input_layernorm")), norm(layer.find("post_attention_layernorm")),
-                    linear(layer, "self_attn.q_proj"), linear(layer, "self_attn.k_proj"), linear(layer, "self_attn.v_proj"),
-                    linear(layer, "self_attn.o_proj"), attention.sinks().toFloatArray(), attention.slidingWindow(), moe);
+            layers[i] = new Layer(ModelWeights.norm(layer.find("input_layernorm")), ModelWeights.norm(layer.find("post_attention_layernorm")),
+                    new CachedSelfAttention.Projections(ModelWeights.linear(layer, "self_attn.q_proj"), ModelWeights.linear(layer, "self_attn.k_proj"),
+                            ModelWeights.linear(layer, "self_attn.v_proj"), ModelWeights.linear(layer, "self_attn.o_proj")),
+                    selfAttention.sinks().toFloatArray(), selfAttention.slidingWindow(), moe);
         }
-        this.finalNorm = norm(m.find("norm"));
-        this.lmHead = linear(model, "lm_head");
+        this.finalNorm = ModelWeights.norm(m.find("norm"));
+        this.lmHead = ModelWeights.linear(model, "lm_head");
         LlamaRotaryEmbedding rotary = (LlamaRotaryEmbedding) m.find("rotary_emb");
         this.invFreq = rotary.invFreq().toFloatArray();
         this.attentionScaling = rotary.attentionScaling();
-        this.scale = (float) Math.pow(c.headDim(), -0.5); // GptOssAttention.scaling = head_dim ** -0.5
-        int kvWidth = c.numKeyValueHeads() * c.headDim();
-        this.keyCache = new float[layers.length][Math.multiplyExact(maxPositions, kvWidth)];
-        this.valueCache = new float[layers.length][Math.multiplyExact(maxPositions, kvWidth)];
-    }
-
-    private static float[] norm(Module module) {
-        return ((RmsNorm) module).weight().toFloatArray();
-    }
-
-    private static LinearForward linear(Module parent, String path) {
-        Module m = parent.find(path);
-        if (m instanceof LinearForward f) return f;
-        throw cannotRun(path, m, "LinearForward");
+        this.attention = new CachedSelfAttention(layers.length, c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(), maxPositions);
     }
 
     private static FusedExperts experts(Module parent, String path) {
         Module m = parent.find(path);
         if (m instanceof FusedExperts f) return f;
-        throw cannotRun(path, m, "FusedExperts");
-    }
-
-    private static QLoadException cannotRun(String path, Module m, String contract) {
-        return new QLoadException(Problem.of(ErrorId.NOT_SUPPORTED, "module '" + path + "' (" + (m == null ? "missing" : m.typeName())
-                + ") cannot run a forward pass: it does not implement " + contract + " (its quantizer lacks FORWARD; dequantize it first)"));
+        throw ModelWeights.cannotRun(path, m, "FusedExperts");
     }
 
     public GptOssConfig config() {
@@ -116,44 +94,17 @@ public final class GptOssInference implements CausalLanguageModel {
     @Override
     public float[] append(int[] tokens, boolean allLogits) {
         int n = tokens.length;
-        if (n == 0) throw invalidInput("no tokens");
-        if (position + n > maxPositions) throw invalidInput("a sequence of " + (position + n) + " tokens exceeds the cache of " + maxPositions);
-        int hidden = c.hiddenSize(), hd = c.headDim(), heads = c.numAttentionHeads(), kvHeads = c.numKeyValueHeads();
-        int qWidth = heads * hd, kvWidth = kvHeads * hd;
+        if (n == 0) throw ModelWeights.invalidInput("no tokens");
+        if (position + n > maxPositions) throw ModelWeights.invalidInput("a sequence of " + (position + n) + " tokens exceeds the cache of " + maxPositions);
+        int hidden = c.hiddenSize();
         float eps = (float) c.rmsNormEps();
-        float[] h = embed(tokens);
-        float[] x = new float[n * hidden], q = new float[n * qWidth], kv = new float[n * kvWidth], vv = new float[n * kvWidth];
-        float[] attn = new float[n * qWidth], o = new float[n * hidden];
-        float[][] cos = new float[n][invFreq.length], sin = new float[n][invFreq.length];
-        for (int t = 0; t < n; t++) {
-            for (int i = 0; i < invFreq.length; i++) {
-                float angle = (position + t) * invFreq[i]; // inv_freq @ position_ids, in F32
-                cos[t][i] = (float) Math.cos(angle) * attentionScaling;
-                sin[t][i] = (float) Math.sin(angle) * attentionScaling;
-            }
-        }
+        float[] h = ModelWeights.embed(k, embedding, tokens, hidden, c.vocabSize());
+        float[] x = new float[n * hidden], o = new float[n * hidden];
+        float[][][] cosSin = CachedSelfAttention.rotary(invFreq, attentionScaling, position, n);
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
             for (int t = 0; t < n; t++) k.rmsNorm(h, t * hidden, hidden, layer.inputNorm(), eps, x, t * hidden);
-            layer.q().forward(k, x, n, q);
-            layer.kProj().forward(k, x, n, kv);
-            layer.v().forward(k, x, n, vv);
-            for (int t = 0; t < n; t++) {
-                for (int hh = 0; hh < heads; hh++) k.rope(q, t * qWidth + hh * hd, hd, cos[t], sin[t]);
-                for (int hh = 0; hh < kvHeads; hh++) k.rope(kv, t * kvWidth + hh * hd, hd, cos[t], sin[t]);
-            }
-            System.arraycopy(kv, 0, keyCache[l], position * kvWidth, n * kvWidth);
-            System.arraycopy(vv, 0, valueCache[l], position * kvWidth, n * kvWidth);
-            float[] keys = keyCache[l], values = valueCache[l];
-            int start = position;
-            Parallel.forRange(n, 4, (from, to) -> {
-                float[] scores = new float[start + n + 1];
-                for (int t = from; t < to; t++) {
-                    Attention.attend(k, q, t * qWidth, keys, values, start + t, heads, kvHeads, hd, layer.window(), layer.sinks(), scale,
-                            scores, attn, t * qWidth);
-                }
-            });
-            layer.o().forward(k, attn, n, o);
+            attention.forward(k, l, layer.attention(), x, n, position, cosSin, layer.window(), layer.sinks(), o);
             k.add(o, 0, h, 0, n * hidden);
             for (int t = 0; t < n; t++) k.rmsNorm(h, t * hidden, hidden, layer.postNorm(), eps, x, t * hidden);
             layer.moe().forward(k, x, n, o);
@@ -165,20 +116,5 @@ public final class GptOssInference implements CausalLanguageModel {
         float[] logits = new float[rows * c.vocabSize()];
         lmHead.forward(k, x, rows, logits);
         return logits;
-    }
-
-    private float[] embed(int[] tokens) {
-        int hidden = c.hiddenSize();
-        float[] h = new float[tokens.length * hidden];
-        for (int t = 0; t < tokens.length; t++) {
-            int id = tokens[t];
-            if (id < 0 || id >= c.vocabSize()) throw invalidInput("token id " + id + " is outside the vocabulary [0, " + c.vocabSize() + ")");
-            k.toFloat(embedding.data(), embedding.dtype(), (long) id * hidden, h, t * hidden, hidden);
-        }
-        return h;
-    }
-
-    private static QLoadException invalidInput(String message) {
-        return new QLoadException(Problem.of(ErrorId.INVALID_INPUT, message));
     }
 }
