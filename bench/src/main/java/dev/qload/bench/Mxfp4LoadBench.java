@@ -6,6 +6,8 @@ import dev.qload.core.load.LoadReport;
 import dev.qload.core.load.LoadedModel;
 import dev.qload.core.load.Residency;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,7 +27,9 @@ import java.util.function.Supplier;
  *   <li>MXFP4 kept, mapped: blocks and scales stay zero-copy views of the file (the default);</li>
  *   <li>MXFP4 kept, copied: every weight copied into private memory;</li>
  *   <li>{@code dequantize: true}: dense BF16 experts decoded while loading (the same files, hard-linked
- *       beside a config.json that sets it).</li>
+ *       beside a config.json that sets it);</li>
+ *   <li>its own floor: as many bytes as that load allocates, allocated (zeroed) and written once,
+ *       one thread per core: what producing the dense model costs before any decoding.</li>
  * </ol>
  *
  * Peak anonymous memory (RssAnon, sampled every millisecond, minus the level before the load) is
@@ -63,6 +67,11 @@ public final class Mxfp4LoadBench {
         paths.put("qload, MXFP4 kept, mapped", () -> qload(dir, LoadOptions.defaults()));
         paths.put("qload, MXFP4 kept, copied", () -> qload(dir, LoadOptions.builder().residency(Residency.COPIED).build()));
         paths.put("qload, dequantize: true (BF16 experts)", () -> qload(dequantizeDir, LoadOptions.defaults()));
+        long denseBytes;
+        try (LoadedModel m = QLoad.load(dequantizeDir, LoadOptions.defaults())) {
+            denseBytes = m.report().bytesAllocated();
+        }
+        paths.put("write that many bytes (dequantize floor)", () -> writeFloor(denseBytes));
 
         for (var p : paths.values()) p.get(); // warm-up: page cache and JIT
         Map<String, List<Sample>> samples = new LinkedHashMap<>();
@@ -98,6 +107,26 @@ public final class Mxfp4LoadBench {
             }
         }
         return out;
+    }
+
+    /** {@code bytes} of fresh private memory, allocated (zeroed) and filled once, split into one range per core. */
+    static Sample writeFloor(long bytes) {
+        QuantizeOnLoadBench.AnonSampler sampler = QuantizeOnLoadBench.AnonSampler.start();
+        long t0 = System.nanoTime();
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment dst = arena.allocate(bytes, 64);
+            int threads = Runtime.getRuntime().availableProcessors();
+            long chunk = (bytes + threads - 1) / threads;
+            List<Thread> workers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                long from = t * chunk, to = Math.min(bytes, from + chunk);
+                if (from < to) workers.add(Thread.ofPlatform().start(() -> dst.asSlice(from, to - from).fill((byte) 1)));
+            }
+            for (Thread w : workers) w.join();
+            return new Sample((System.nanoTime() - t0) / 1e6, sampler.stop(), bytes, bytes);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static double median(List<Sample> samples) {
