@@ -1,5 +1,7 @@
 package dev.qload.quantizers.mxfp4;
 
+import dev.qload.core.tensor.FloatFormats;
+
 /**
  * OCP Microscaling MXFP4 as gpt-oss ships it (spec/FORMATS.md §4): where its bytes become floats
  * and floats become bytes. A weight {@code W [rows, cols]} (nn.Linear orientation, {@code cols} a
@@ -44,6 +46,11 @@ final class Mxfp4Format {
     static final float[] SCALE = new float[256];
     /** Both elements of a packed byte, unscaled: [2b] = low nibble, [2b + 1] = high nibble. */
     static final float[] BYTE_PAIRS = new float[512];
+    /** Every decoded value, [scale · 16 + code] (scale 255 rows are NaN, never used: such scales are refused). */
+    static final float[] DECODED = new float[256 * 16];
+    /** {@link #DECODED} as BF16 and F16 bit patterns: exact for BF16, rounded to nearest even for F16's narrower range. */
+    static final short[] DECODED_BF16 = new short[256 * 16];
+    static final short[] DECODED_F16 = new short[256 * 16];
 
     static {
         for (int s = 0; s < 255; s++) SCALE[s] = Math.scalb(1.0f, s - SCALE_BIAS);
@@ -52,14 +59,14 @@ final class Mxfp4Format {
             BYTE_PAIRS[2 * b] = E2M1[b & 0x0F];
             BYTE_PAIRS[2 * b + 1] = E2M1[b >>> 4];
         }
+        for (int i = 0; i < DECODED.length; i++) {
+            DECODED[i] = E2M1[i % 16] * SCALE[i / 16];
+            DECODED_BF16[i] = FloatFormats.floatToBf16(DECODED[i]);
+            DECODED_F16[i] = FloatFormats.floatToF16(DECODED[i]);
+        }
     }
 
     private Mxfp4Format() {}
-
-    /** One element: {@code code} (0..15) under scale byte {@code scale} (0..254). */
-    static float decode(int code, int scale) {
-        return E2M1[code] * SCALE[scale];
-    }
 
     /**
      * Quantizes one group of 32 values (already rounded to BF16) into 16 packed bytes at

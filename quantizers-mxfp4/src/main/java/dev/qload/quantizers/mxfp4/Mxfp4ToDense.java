@@ -2,7 +2,6 @@ package dev.qload.quantizers.mxfp4;
 
 import dev.qload.core.kernel.Parallel;
 import dev.qload.core.tensor.DType;
-import dev.qload.core.tensor.FloatFormats;
 import dev.qload.core.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -13,15 +12,16 @@ import java.nio.ByteOrder;
  * (then {@code .transpose(1, 2)}): {@code blocks [E, rows, cols/32, 16]} → {@code dense [E, cols, rows]};
  * or a Linear's {@code [rows, cols]} ({@link DenseOrientation}).
  *
- * <p>The work goes in chunks of {@link #ROWS_PER_CHUNK} rows of one expert. A chunk is decoded into
- * a tile already laid out as the destination wants it (for experts: column by column, the chunk's
- * rows side by side) and already in the destination's encoding, through a 16-entry table per group
- * (the group's scale times each E2M1 value, rounded once; exact in F32 and BF16). Each run of the
- * tile then lands with one bulk copy. Memory is the result plus one tile per worker.
+ * <p>The work goes in chunks of {@link #ROWS_PER_CHUNK} rows of one expert. A chunk is decoded row by
+ * row into a tile, already in the destination's encoding, looked up in a table of every
+ * (scale, code) pair ({@link Mxfp4Format#DECODED}; exact in F32 and BF16). For experts each column
+ * of the tile is then one run of the transposed destination, gathered and bulk-copied. Memory is
+ * the result plus one tile per worker.
  */
 final class Mxfp4ToDense {
     static final int ROWS_PER_CHUNK = 64;
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private Mxfp4ToDense() {}
@@ -32,76 +32,86 @@ final class Mxfp4ToDense {
         int chunksPerExpert = (rows + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
         MemorySegment out = dense.data();
         DType dtype = dense.dtype();
-        if (dtype != DType.F32 && dtype != DType.BF16 && dtype != DType.F16) throw new IllegalArgumentException("dense weights in " + dtype);
+        boolean colsMajor = orientation == DenseOrientation.COLS_MAJOR;
         Parallel.forRange(packed.experts() * chunksPerExpert, 1, (from, to) -> {
             Tile tile = new Tile(dtype, ROWS_PER_CHUNK * cols);
-            byte[] bytes = new byte[Mxfp4Format.GROUP_BYTES];
             for (int chunk = from; chunk < to; chunk++) {
                 int expert = chunk / chunksPerExpert, first = chunk % chunksPerExpert * ROWS_PER_CHUNK;
                 int n = Math.min(ROWS_PER_CHUNK, rows - first);
-                for (int r = 0; r < n; r++) decodeRow(packed, expert, first + r, tile, bytes, orientation == DenseOrientation.COLS_MAJOR
-                        ? c -> c * n : c -> c, orientation == DenseOrientation.COLS_MAJOR ? r : r * cols);
-                if (orientation == DenseOrientation.COLS_MAJOR) {
-                    for (int c = 0; c < cols; c++) tile.copyTo(c * n, out, orientation.index(expert, first, c, rows, cols), n);
-                } else {
-                    tile.copyTo(0, out, orientation.index(expert, first, 0, rows, cols), n * cols);
+                for (int r = 0; r < n; r++) decodeRow(packed, expert, first + r, tile, r * cols);
+                if (colsMajor) { // column c of the chunk is one run of n values in [E, cols, rows]
+                    for (int c = 0; c < cols; c++) tile.copyColumnTo(c, cols, n, out, orientation.index(expert, first, c, rows, cols));
+                } else { // [rows, cols]: the whole chunk is one run
+                    tile.copyTo(out, orientation.index(expert, first, 0, rows, cols), n * cols);
                 }
             }
         });
     }
 
-    /** Where column {@code c} of a row goes in the tile, before adding the row's own offset. */
-    @FunctionalInterface
-    private interface ColumnIndex {
-        int of(int c);
-    }
-
-    private static void decodeRow(PackedWeight packed, int expert, int row, Tile tile, byte[] bytes, ColumnIndex column, int rowOffset) {
+    /** Row {@code row} into the tile from {@code rowOffset} on. */
+    private static void decodeRow(PackedWeight packed, int expert, int row, Tile tile, int rowOffset) {
+        MemorySegment blocks = packed.blocks();
+        long first = packed.group(expert, row, 0);
         for (int g = 0, groups = packed.groups(); g < groups; g++) {
-            long group = packed.group(expert, row, g);
-            int s = packed.scale(group);
-            if (s == Mxfp4Format.SCALE_NAN) throw packed.nanScale(group);
-            tile.useScale(s);
-            MemorySegment.copy(packed.blocks(), ValueLayout.JAVA_BYTE, group * Mxfp4Format.GROUP_BYTES, bytes, 0, Mxfp4Format.GROUP_BYTES);
-            int c = g * Mxfp4Format.GROUP;
-            for (int b = 0; b < Mxfp4Format.GROUP_BYTES; b++, c += 2) {
-                tile.put(column.of(c) + rowOffset, bytes[b] & 0x0F); // low nibble: the even element
-                tile.put(column.of(c + 1) + rowOffset, (bytes[b] >>> 4) & 0x0F);
+            int s = packed.scale(first + g);
+            if (s == Mxfp4Format.SCALE_NAN) throw packed.nanScale(first + g);
+            int table = s * 16;
+            long at = (first + g) * Mxfp4Format.GROUP_BYTES;
+            int c = rowOffset + g * Mxfp4Format.GROUP;
+            // 16 bytes as two little-endian longs: nibble k of a long is element k (low nibble first).
+            for (int half = 0; half < 2; half++) {
+                long nibbles = blocks.get(LE_LONG, at + 8L * half);
+                for (int k = 0; k < 16; k++, c++) tile.put(c, table + (int) ((nibbles >>> (4 * k)) & 0x0F));
             }
         }
     }
 
     /** A chunk of decoded values in the destination's encoding: F32 values, or BF16 / F16 bit patterns. */
     private static final class Tile {
-        private final DType dtype;
-        private final float[] floats;
-        private final short[] halves;
-        private final float[] valueOf = new float[16];
-        private final short[] halfOf = new short[16];
+        private final float[] floats, floatRun;
+        private final short[] halves, halfRun;
+        private final float[] floatTable;
+        private final short[] halfTable;
 
         Tile(DType dtype, int size) {
-            this.dtype = dtype;
             this.floats = dtype == DType.F32 ? new float[size] : null;
             this.halves = dtype == DType.F32 ? null : new short[size];
+            this.floatRun = dtype == DType.F32 ? new float[ROWS_PER_CHUNK] : null;
+            this.halfRun = dtype == DType.F32 ? null : new short[ROWS_PER_CHUNK];
+            this.floatTable = Mxfp4Format.DECODED;
+            this.halfTable = switch (dtype) {
+                case F32 -> null;
+                case BF16 -> Mxfp4Format.DECODED_BF16;
+                case F16 -> Mxfp4Format.DECODED_F16;
+                default -> throw new IllegalArgumentException("dense weights in " + dtype);
+            };
         }
 
-        /** The 16 values of the next group: E2M1 code value times 2^(scale − 127), exact. */
-        void useScale(int scale) {
-            for (int code = 0; code < 16; code++) {
-                float v = Mxfp4Format.E2M1[code] * Mxfp4Format.SCALE[scale];
-                valueOf[code] = v;
-                halfOf[code] = dtype == DType.BF16 ? FloatFormats.floatToBf16(v) : dtype == DType.F16 ? FloatFormats.floatToF16(v) : 0;
+        /** Element {@code at} := table entry {@code scale · 16 + code}. */
+        void put(int at, int entry) {
+            if (halves != null) halves[at] = halfTable[entry];
+            else floats[at] = floatTable[entry];
+        }
+
+        /** Elements [0, count) to {@code out} from element {@code index} on. */
+        void copyTo(MemorySegment out, long index, int count) {
+            if (halves != null) MemorySegment.copy(halves, 0, out, LE_SHORT, index * 2, count);
+            else MemorySegment.copy(floats, 0, out, LE_FLOAT, index * 4, count);
+        }
+
+        /**
+         * Column {@code c} of the tile's {@code n} rows of {@code cols} to {@code out} from element {@code index}
+         * on: gathered into a run first (reading down a column touches n cache lines, which the next
+         * columns reuse), then one bulk copy.
+         */
+        void copyColumnTo(int c, int cols, int n, MemorySegment out, long index) {
+            if (halves != null) {
+                for (int r = 0; r < n; r++) halfRun[r] = halves[r * cols + c];
+                MemorySegment.copy(halfRun, 0, out, LE_SHORT, index * 2, n);
+            } else {
+                for (int r = 0; r < n; r++) floatRun[r] = floats[r * cols + c];
+                MemorySegment.copy(floatRun, 0, out, LE_FLOAT, index * 4, n);
             }
-        }
-
-        void put(int at, int code) {
-            if (floats != null) floats[at] = valueOf[code];
-            else halves[at] = halfOf[code];
-        }
-
-        void copyTo(int from, MemorySegment out, long index, int count) {
-            if (floats != null) MemorySegment.copy(floats, from, out, LE_FLOAT, index * 4, count);
-            else MemorySegment.copy(halves, from, out, LE_SHORT, index * 2, count);
         }
     }
 }

@@ -37,7 +37,10 @@ record PackedWeight(String scalesName, MemorySegment blocks, MemorySegment scale
         return blocks.get(ValueLayout.JAVA_BYTE, group * Mxfp4Format.GROUP_BYTES + b) & 0xFF;
     }
 
-    /** Row {@code row} of expert {@code expert}, decoded into {@code out[0, cols)}; a NaN scale fails naming it. */
+    /**
+     * Row {@code row} of expert {@code expert}, decoded into {@code out[0, cols)}; a NaN scale fails naming it.
+     * The plain reference decode, element by element, that the fixtures pin; {@link Mxfp4ToDense} is the fast one.
+     */
     void decodeRow(int expert, int row, float[] out) {
         for (int g = 0, n = groups(); g < n; g++) {
             long group = group(expert, row, g);
