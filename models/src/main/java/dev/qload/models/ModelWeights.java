@@ -8,10 +8,25 @@ import dev.qload.core.module.Module;
 import dev.qload.core.nn.LinearForward;
 import dev.qload.core.nn.RmsNorm;
 import dev.qload.core.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
 
 /** How a forward pass finds what it runs in a loaded module tree, and the errors it gives when it cannot. */
 public final class ModelWeights {
     private ModelWeights() {}
+
+    /** The decoder layers of a causal LM ({@code model.layers}), in order. */
+    public static List<Module> decoderLayers(Module causalLm) {
+        Module layers = causalLm.find("model.layers");
+        List<Module> out = new ArrayList<>();
+        for (int i = 0; layers.children().containsKey(Integer.toString(i)); i++) out.add(layers.children().get(Integer.toString(i)));
+        return out;
+    }
+
+    /** The token embedding ({@code model.embed_tokens.weight}). */
+    public static Tensor embedding(Module causalLm) {
+        return causalLm.find("model.embed_tokens").slot("weight").get();
+    }
 
     /** The norm's weight widened to F32. */
     public static float[] norm(Module module) {

@@ -4,11 +4,11 @@ import dev.qload.core.kernel.Kernels;
 import dev.qload.core.module.Module;
 import dev.qload.core.nn.FusedExperts;
 import dev.qload.core.nn.LinearForward;
-import dev.qload.core.nn.ModuleList;
 import dev.qload.core.tensor.Tensor;
 import dev.qload.models.CachedSelfAttention;
 import dev.qload.models.CausalLanguageModel;
 import dev.qload.models.ModelWeights;
+import java.util.List;
 import dev.qload.models.llama.LlamaRotaryEmbedding;
 
 /**
@@ -43,9 +43,8 @@ public final class GptOssInference implements CausalLanguageModel {
         this.c = model.config();
         this.maxPositions = maxPositions;
         Module m = model.children().get("model");
-        this.embedding = m.find("embed_tokens").slot("weight").get();
-        @SuppressWarnings("unchecked")
-        ModuleList<Module> list = (ModuleList<Module>) m.children().get("layers");
+        this.embedding = ModelWeights.embedding(model);
+        List<Module> list = ModelWeights.decoderLayers(model);
         this.layers = new Layer[list.size()];
         for (int i = 0; i < layers.length; i++) {
             Module layer = list.get(i);

@@ -31,17 +31,14 @@ final class Mxfp4Experts extends Module implements FusedExperts {
     static final String SCALES = "_scales";
 
     private final String path;
+    private final FusedExperts original;
     private final Module dense;
-    private final int experts;
-    private final long hidden;
-    private final long intermediate;
 
     Mxfp4Experts(String path, FusedExperts original) {
         this.path = path;
+        this.original = original;
         this.dense = (Module) original;
-        this.experts = original.numExperts();
-        this.hidden = original.hiddenSize();
-        this.intermediate = original.intermediateSize();
+        long hidden = original.hiddenSize(), intermediate = original.intermediateSize();
         if (hidden % Mxfp4Format.GROUP != 0 || intermediate % Mxfp4Format.GROUP != 0) {
             throw new LoadException(Problem.of(ErrorId.UNSUPPORTED_QUANT_FORMAT, "MXFP4 needs hidden and intermediate sizes that are multiples of "
                     + Mxfp4Format.GROUP + "; '" + path + "' has " + hidden + " and " + intermediate + " (list it in modules_to_not_convert)"));
@@ -51,9 +48,10 @@ final class Mxfp4Experts extends Module implements FusedExperts {
     }
 
     private void declare(String proj, long rows, long cols) {
-        registerParameter(proj + BLOCKS, Tensor.empty(Shape.of(experts, rows, cols / Mxfp4Format.GROUP, Mxfp4Format.GROUP_BYTES), DType.U8));
-        registerParameter(proj + SCALES, Tensor.empty(Shape.of(experts, rows, cols / Mxfp4Format.GROUP), DType.U8));
-        registerParameter(proj + BIAS_SUFFIX, Tensor.empty(Shape.of(experts, rows), biasDtype(proj)));
+        int e = original.numExperts();
+        registerParameter(proj + BLOCKS, Tensor.empty(Shape.of(e, rows, cols / Mxfp4Format.GROUP, Mxfp4Format.GROUP_BYTES), DType.U8));
+        registerParameter(proj + SCALES, Tensor.empty(Shape.of(e, rows, cols / Mxfp4Format.GROUP), DType.U8));
+        registerParameter(proj + BIAS_SUFFIX, Tensor.empty(Shape.of(e, rows), biasDtype(proj)));
     }
 
     /** The dense module's bias dtype, so a dequantized model gets its biases back as they were declared. */
@@ -79,19 +77,20 @@ final class Mxfp4Experts extends Module implements FusedExperts {
         return PackedWeight.of(path + "." + proj + SCALES, slot(proj + BLOCKS).get(), slot(proj + SCALES).get());
     }
 
+    // The sizes are the replaced module's: MXFP4 changes how the experts are stored, not what they are.
     @Override
     public int numExperts() {
-        return experts;
+        return original.numExperts();
     }
 
     @Override
     public long hiddenSize() {
-        return hidden;
+        return original.hiddenSize();
     }
 
     @Override
     public long intermediateSize() {
-        return intermediate;
+        return original.intermediateSize();
     }
 
     @Override
