@@ -8,8 +8,8 @@ import dev.qload.core.tensor.Tensor;
 import dev.qload.models.CachedSelfAttention;
 import dev.qload.models.CausalLanguageModel;
 import dev.qload.models.ModelWeights;
-import java.util.List;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Runs a loaded {@link LlamaForCausalLM} on the CPU with a key/value cache, following
