@@ -64,7 +64,7 @@ final class MixtureOfExperts {
         }
     }
 
-    /** Top-k of one token's logits (earlier index first on ties, as torch.topk on CPU), softmax over them into {@code weight}. */
+    /** Top-k of one token's logits (on a tie the lower expert index wins; torch.topk leaves ties unspecified), softmax over them into {@code weight}. */
     private void route(float[] logits, int off, int numExperts, float[] weight) {
         int[] chosen = new int[topK];
         boolean[] taken = new boolean[numExperts];
