@@ -13,6 +13,7 @@ import java.lang.foreign.ValueLayout;
  * tensors for error messages. Rows are nn.Linear's output features, columns its input features.
  */
 record PackedWeight(String scalesName, MemorySegment blocks, MemorySegment scales, int experts, int rows, int cols) {
+    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 
     static PackedWeight of(String scalesName, Tensor blocks, Tensor scales) {
         int experts = Math.toIntExact(scales.shape().dim(0)), rows = Math.toIntExact(scales.shape().dim(1));
@@ -55,10 +56,22 @@ record PackedWeight(String scalesName, MemorySegment blocks, MemorySegment scale
         }
     }
 
-    /** Fails naming the first scale byte 0xFF (E8M0 NaN), if there is one. */
+    /**
+     * Fails naming the first scale byte 0xFF (E8M0 NaN), if there is one. Eight bytes at a time: a
+     * long holds a 0xFF byte exactly when its complement holds a zero byte, which the classic
+     * {@code (x − 0x01…01) & ~x & 0x80…80} test finds; the byte itself is then located one by one.
+     */
     void requireNoNanScale() {
-        long n = scales.byteSize();
-        for (long i = 0; i < n; i++) if ((scales.get(ValueLayout.JAVA_BYTE, i) & 0xFF) == Mxfp4Format.SCALE_NAN) throw nanScale(i);
+        long n = scales.byteSize(), words = n / 8;
+        for (long w = 0; w < words; w++) {
+            long complement = ~scales.get(LE_LONG, w * 8);
+            if (((complement - 0x0101010101010101L) & ~complement & 0x8080808080808080L) != 0) requireNoNanScale(w * 8, w * 8 + 8);
+        }
+        requireNoNanScale(words * 8, n);
+    }
+
+    private void requireNoNanScale(long from, long to) {
+        for (long i = from; i < to; i++) if (scale(i) == Mxfp4Format.SCALE_NAN) throw nanScale(i);
     }
 
     /**

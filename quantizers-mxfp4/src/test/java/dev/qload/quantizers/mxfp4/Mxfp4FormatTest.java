@@ -80,6 +80,24 @@ class Mxfp4FormatTest {
     }
 
     @Test
+    void theNanScaleScanFindsA0xFFAtEveryPositionAndPassesEveryOtherByte() {
+        for (int groups = 1; groups <= 19; groups++) {
+            Tensor scales = Tensor.allocate(Shape.of(1, 1, groups), DType.U8, Arena.ofAuto());
+            Tensor blocks = Tensor.allocate(Shape.of(1, 1, groups, 16), DType.U8, Arena.ofAuto());
+            for (int g = 0; g < groups; g++) scales.data().set(java.lang.foreign.ValueLayout.JAVA_BYTE, g, (byte) (0xFE - g)); // 254, 253, ...
+            PackedWeight.of("s", blocks, scales).requireNoNanScale();
+            for (int at = 0; at < groups; at++) {
+                byte before = scales.data().get(java.lang.foreign.ValueLayout.JAVA_BYTE, at);
+                scales.data().set(java.lang.foreign.ValueLayout.JAVA_BYTE, at, (byte) 0xFF);
+                PackedWeight p = PackedWeight.of("s", blocks, scales);
+                LoadException e = assertThrows(LoadException.class, p::requireNoNanScale, groups + " groups, 0xFF at " + at);
+                assertTrue(e.getMessage().contains("row 0, group " + at + " "), e.getMessage());
+                scales.data().set(java.lang.foreign.ValueLayout.JAVA_BYTE, at, before);
+            }
+        }
+    }
+
+    @Test
     void elementsRoundToNearestEvenAsTritonMain() {
         float[] inputs = Mxfp4Fixtures.floats("e2m1-encode.safetensors", "inputs");
         float[] codes = Mxfp4Fixtures.floats("e2m1-encode.safetensors", "codes_rtne");
