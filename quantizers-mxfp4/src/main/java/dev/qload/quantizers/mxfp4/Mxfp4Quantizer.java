@@ -61,7 +61,8 @@ final class Mxfp4Quantizer implements Quantizer {
 
     @Override
     public Set<Capability> capabilities() {
-        if (config.dequantize()) return Set.of(Capability.PRE_QUANTIZED_LOAD);
+        // dequantize: true loads dense experts, so dequantize() has nothing left to do (and does nothing).
+        if (config.dequantize()) return Set.of(Capability.PRE_QUANTIZED_LOAD, Capability.DEQUANTIZE);
         return Set.of(Capability.PRE_QUANTIZED_LOAD, Capability.QUANTIZE_ON_LOAD, Capability.DEQUANTIZE, Capability.SAVE, Capability.FORWARD);
     }
 
