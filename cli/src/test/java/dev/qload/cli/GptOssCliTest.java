@@ -56,6 +56,26 @@ class GptOssCliTest {
     }
 
     @Test
+    void aNanScaleFailsTheLoadInOneLineNamingTheTensor(@TempDir Path tmp) throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("nan-scale"));
+        for (String f : new String[] {"config.json", "model.safetensors"}) Files.copy(mxfp4("tiny-gpt-oss").resolve(f), dir.resolve(f));
+        String scales = "model.layers.0.mlp.experts.down_proj_scales";
+        long offset;
+        try (var ckpt = dev.qload.core.checkpoint.Checkpoint.open(dir)) {
+            offset = ckpt.tensors().get(scales).fileOffset();
+        }
+        try (var file = new java.io.RandomAccessFile(dir.resolve("model.safetensors").toFile(), "rw")) {
+            file.seek(offset + 70); // expert 1, row 6 (scales [4, 64, 1])
+            file.write(0xFF);
+        }
+        Result r = run("forward", dir.toString(), "--input-ids", "1,2,3");
+        assertEquals(Main.EXIT_BAD_INPUT, r.code(), r.out());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().startsWith("qload: [qload/E8m0NanScale] scale byte 0xFF (E8M0 NaN) for expert 1, row 6, group 0"), r.err());
+        assertTrue(r.err().contains("tensor '" + scales + "'"), r.err());
+    }
+
+    @Test
     void generateExplainsInOneLineThatTheModelIsNotByteLevel() {
         Result r = run("generate", mxfp4("tiny-gpt-oss").toString(), "--prompt", "hi", "--max-tokens", "2");
         assertTrue(r.code() != 0);
