@@ -6,6 +6,9 @@ import dev.qload.core.error.Problem;
 import dev.qload.core.kernel.Kernels;
 import dev.qload.core.load.LoadedModel;
 import dev.qload.core.module.Module;
+import dev.qload.models.CausalLanguageModel;
+import dev.qload.models.gptoss.GptOssForCausalLM;
+import dev.qload.models.gptoss.GptOssInference;
 import dev.qload.models.llama.LlamaForCausalLM;
 import dev.qload.models.llama.LlamaInference;
 
@@ -13,13 +16,14 @@ import dev.qload.models.llama.LlamaInference;
 final class CausalLmRunner {
     private CausalLmRunner() {}
 
-    static LlamaInference of(LoadedModel model, int maxPositions) {
+    static CausalLanguageModel of(LoadedModel model, int maxPositions) {
         return of(model.root(), maxPositions);
     }
 
     /** For the module tree as it stands now (a quantizer may have replaced modules since the load). */
-    static LlamaInference of(Module root, int maxPositions) {
+    static CausalLanguageModel of(Module root, int maxPositions) {
         if (root instanceof LlamaForCausalLM llama) return new LlamaInference(llama, Kernels.get(), maxPositions);
+        if (root instanceof GptOssForCausalLM gptOss) return new GptOssInference(gptOss, Kernels.get(), maxPositions);
         throw new PluginException(Problem.of(ErrorId.NOT_SUPPORTED, "no forward pass for " + root.typeName() + " yet"));
     }
 }

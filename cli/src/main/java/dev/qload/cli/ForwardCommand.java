@@ -8,7 +8,7 @@ import dev.qload.core.load.LoadedModel;
 import dev.qload.core.safetensors.SafetensorsWriter;
 import dev.qload.core.tensor.Shape;
 import dev.qload.core.tensor.Tensor;
-import dev.qload.models.llama.LlamaInference;
+import dev.qload.models.CausalLanguageModel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -65,11 +65,11 @@ final class ForwardCommand implements Callable<Integer> {
         }
         if (inputIds.length == 0) throw new ConfigException(Problem.of(ErrorId.CONFIG_INVALID, "--input-ids is empty"));
         try (LoadedModel model = QLoad.load(directory, load.options(ProgressBar.forTerminal()))) {
-            LlamaInference inference = CausalLmRunner.of(model, inputIds.length);
+            CausalLanguageModel inference = CausalLmRunner.of(model, inputIds.length);
             long start = System.nanoTime();
             float[] logits = inference.forward(inputIds);
             double ms = (System.nanoTime() - start) / 1e6;
-            int vocab = inference.config().vocabSize();
+            int vocab = inference.vocabSize();
             if (out != null) {
                 SafetensorsWriter.write(out, Map.of("logits", Tensor.ofFloats(Shape.of(inputIds.length, vocab), logits)));
             }

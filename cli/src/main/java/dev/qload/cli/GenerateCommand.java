@@ -7,6 +7,7 @@ import dev.qload.core.error.PluginException;
 import dev.qload.core.error.Problem;
 import dev.qload.core.kernel.Kernels;
 import dev.qload.core.load.LoadedModel;
+import dev.qload.models.CausalLanguageModel;
 import dev.qload.models.llama.LlamaInference;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
@@ -52,10 +53,10 @@ final class GenerateCommand implements Callable<Integer> {
         if (maxTokens < 1) throw new ConfigException(Problem.of(ErrorId.CONFIG_INVALID, "--max-tokens must be at least 1"));
         try (LoadedModel model = QLoad.load(directory, load.options(ProgressBar.forTerminal()))) {
             int[] ids = ByteText.encode(prompt);
-            LlamaInference inference = CausalLmRunner.of(model, ids.length + maxTokens);
-            if (inference.config().vocabSize() != 256) {
+            CausalLanguageModel inference = CausalLmRunner.of(model, ids.length + maxTokens);
+            if (inference.vocabSize() != 256) {
                 throw new PluginException(Problem.of(ErrorId.NOT_SUPPORTED, "generate needs a byte-level model (vocab_size 256); this one has "
-                        + inference.config().vocabSize() + " tokens and qload has no tokenizer for it yet. Use `qload forward --input-ids`."));
+                        + inference.vocabSize() + " tokens and qload has no tokenizer for it yet. Use `qload forward --input-ids`."));
             }
             Generated g = generate(inference, ids, maxTokens, temperature, seed);
             out.print(prompt);
@@ -68,7 +69,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     record Generated(String text, int tokens, double promptMs, double tokensPerSecond) {}
 
-    static Generated generate(LlamaInference inference, int[] prompt, int maxTokens, double temperature, long seed) {
+    static Generated generate(CausalLanguageModel inference, int[] prompt, int maxTokens, double temperature, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         long start = System.nanoTime();

@@ -36,7 +36,7 @@ final class QuantizeCommand implements Callable<Integer> {
     @Parameters(paramLabel = "DIR", description = "Dense checkpoint directory.")
     Path directory;
 
-    @Option(names = "--method", required = true, description = "nf4, fp4, int8 (bitsandbytes) or gptq.")
+    @Option(names = "--method", required = true, description = "nf4, fp4, int8 (bitsandbytes); mxfp4 (MoE experts, as gpt-oss ships them); gptq.")
     String method;
 
     @Option(names = "--double-quant", description = "nf4/fp4: quantize the absmax too (bnb_4bit_use_double_quant).")
@@ -95,6 +95,7 @@ final class QuantizeCommand implements Callable<Integer> {
         PrintWriter w = spec.commandLine().getOut();
         if (method.equals("gptq")) return gptq(w);
         Map<String, Object> fields = new LinkedHashMap<>();
+        String quantMethod = "bitsandbytes";
         switch (method) {
             case "nf4", "fp4" -> {
                 fields.put("load_in_4bit", true);
@@ -103,9 +104,10 @@ final class QuantizeCommand implements Callable<Integer> {
                 fields.put("bnb_4bit_blocksize", blocksize);
             }
             case "int8" -> fields.put("load_in_8bit", true);
-            default -> throw new ConfigException(Problem.of(ErrorId.CONFIG_INVALID, "--method " + method + " is not one of nf4, fp4, int8, gptq"));
+            case "mxfp4" -> quantMethod = "mxfp4"; // gpt-oss's experts, written as *_blocks / *_scales
+            default -> throw new ConfigException(Problem.of(ErrorId.CONFIG_INVALID, "--method " + method + " is not one of nf4, fp4, int8, mxfp4, gptq"));
         }
-        quantizeOnLoad("bitsandbytes", fields, w);
+        quantizeOnLoad(quantMethod, fields, w);
         return 0;
     }
 

@@ -5,6 +5,7 @@ import dev.qload.core.error.PluginException;
 import dev.qload.core.error.Problem;
 import dev.qload.core.safetensors.TensorInfo;
 import dev.qload.core.spi.CheckpointView;
+import dev.qload.core.tensor.Tensor;
 import java.util.Optional;
 import java.util.Set;
 
@@ -35,5 +36,12 @@ final class MappedCheckpointView implements CheckpointView {
                     + " bytes of metadata; the limit is " + MAX_METADATA_BYTES, t.file().path(), name, t.fileOffset()));
         }
         return t.view().data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+    }
+
+    @Override
+    public Tensor mapped(String name) {
+        CheckpointTensor t = checkpoint.tensors().get(name);
+        if (t == null) throw new IllegalArgumentException("no tensor '" + name + "' in " + checkpoint.directory());
+        return t.view();
     }
 }

@@ -78,7 +78,10 @@ public enum ErrorId {
     CHECKSUM_MANIFEST_INVALID("ChecksumManifestInvalid"),
 
     // running a model
-    INVALID_INPUT("InvalidInput");
+    INVALID_INPUT("InvalidInput"),
+
+    // issue 7 (quantizers-mxfp4): an E8M0 scale byte 0xFF, which OCP MX v1.0 defines as NaN
+    E8M0_NAN_SCALE("E8m0NanScale");
 
     private final String id;
 

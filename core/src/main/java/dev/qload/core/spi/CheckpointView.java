@@ -1,6 +1,7 @@
 package dev.qload.core.spi;
 
 import dev.qload.core.safetensors.TensorInfo;
+import dev.qload.core.tensor.Tensor;
 import java.util.Optional;
 import java.util.Set;
 
@@ -36,4 +37,13 @@ public interface CheckpointView {
 
     /** A copy of a tensor's bytes, at most {@link #MAX_METADATA_BYTES}. */
     byte[] metadataBytes(String name);
+
+    /**
+     * A zero-copy view of a tensor of the mapped checkpoint, valid while the load runs: for a
+     * quantize kernel whose output combines two checkpoint tensors (MXFP4's {@code *_blocks} and
+     * {@code *_scales} dequantized on load into one dense weight). Views without a mapping have none.
+     */
+    default Tensor mapped(String name) {
+        throw new IllegalArgumentException("this checkpoint view has no mapped tensors (asked for '" + name + "')");
+    }
 }

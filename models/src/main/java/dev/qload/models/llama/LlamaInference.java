@@ -1,17 +1,15 @@
 package dev.qload.models.llama;
 
-import dev.qload.core.error.ErrorId;
-import dev.qload.core.error.Problem;
 import dev.qload.core.error.QLoadException;
-import dev.qload.core.kernel.Attention;
 import dev.qload.core.kernel.Kernels;
-import dev.qload.core.kernel.Parallel;
 import dev.qload.core.module.Module;
 import dev.qload.core.nn.LinearForward;
-import dev.qload.core.nn.ModuleList;
-import dev.qload.core.nn.RmsNorm;
 import dev.qload.core.tensor.Tensor;
+import dev.qload.models.CachedSelfAttention;
+import dev.qload.models.CausalLanguageModel;
+import dev.qload.models.ModelWeights;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Runs a loaded {@link LlamaForCausalLM} on the CPU with a key/value cache, following
@@ -24,7 +22,7 @@ import java.util.Arrays;
  *
  * <p>Not thread-safe: one instance is one conversation (one cache).
  */
-public final class LlamaInference {
+public final class LlamaInference implements CausalLanguageModel {
     private final Kernels k;
     private final LlamaConfig c;
     private final int maxPositions;
@@ -34,27 +32,26 @@ public final class LlamaInference {
     private final LinearForward lmHead;
     private final float[] invFreq;
     private final float attentionScaling;
-    private final float scale;
-    private final float[][] keyCache, valueCache;
+    private final CachedSelfAttention attention;
     private int position;
 
-    private record Layer(float[] inputNorm, float[] postNorm, LinearForward q, LinearForward kProj, LinearForward v,
-                         LinearForward o, LinearForward gate, LinearForward up, LinearForward down, int window) {}
+    private record Layer(float[] inputNorm, float[] postNorm, CachedSelfAttention.Projections attention,
+                         LinearForward gate, LinearForward up, LinearForward down, int window) {}
 
     public LlamaInference(LlamaForCausalLM model, Kernels kernels, int maxPositions) {
         this.k = kernels;
         this.c = model.config();
         this.maxPositions = maxPositions;
         Module m = model.children().get("model");
-        this.embedding = m.find("embed_tokens").slot("weight").get();
-        @SuppressWarnings("unchecked")
-        ModuleList<Module> list = (ModuleList<Module>) m.children().get("layers");
+        this.embedding = ModelWeights.embedding(model);
+        List<Module> list = ModelWeights.decoderLayers(model);
         this.layers = new Layer[list.size()];
         for (int i = 0; i < layers.length; i++) {
             Module layer = list.get(i);
             layers[i] = new Layer(norm(layer.find("input_layernorm")), norm(layer.find("post_attention_layernorm")),
-                    linear(layer, "self_attn.q_proj"), linear(layer, "self_attn.k_proj"), linear(layer, "self_attn.v_proj"),
-                    linear(layer, "self_attn.o_proj"), linear(layer, "mlp.gate_proj"), linear(layer, "mlp.up_proj"),
+                    new CachedSelfAttention.Projections(linear(layer, "self_attn.q_proj"), linear(layer, "self_attn.k_proj"),
+                            linear(layer, "self_attn.v_proj"), linear(layer, "self_attn.o_proj")),
+                    linear(layer, "mlp.gate_proj"), linear(layer, "mlp.up_proj"),
                     linear(layer, "mlp.down_proj"), ((LlamaAttention) layer.find("self_attn")).slidingWindow());
         }
         this.finalNorm = norm(m.find("norm"));
@@ -62,25 +59,24 @@ public final class LlamaInference {
         LlamaRotaryEmbedding rotary = (LlamaRotaryEmbedding) m.find("rotary_emb");
         this.invFreq = rotary.invFreq().toFloatArray();
         this.attentionScaling = rotary.attentionScaling();
-        this.scale = (float) Math.pow(c.headDim(), -0.5); // self.scaling = head_dim ** -0.5
-        int kvWidth = c.numKeyValueHeads() * c.headDim();
-        this.keyCache = new float[layers.length][Math.multiplyExact(maxPositions, kvWidth)];
-        this.valueCache = new float[layers.length][Math.multiplyExact(maxPositions, kvWidth)];
+        this.attention = new CachedSelfAttention(layers.length, c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(), maxPositions);
     }
 
     private static float[] norm(Module module) {
-        return ((RmsNorm) module).weight().toFloatArray();
+        return ModelWeights.norm(module);
     }
 
     private static LinearForward linear(Module parent, String path) {
-        Module m = parent.find(path);
-        if (m instanceof LinearForward f) return f;
-        throw new QLoadException(Problem.of(ErrorId.NOT_SUPPORTED, "module '" + path + "' (" + (m == null ? "missing" : m.typeName())
-                + ") cannot run a forward pass: it does not implement LinearForward (its quantizer lacks FORWARD; dequantize it first)"));
+        return ModelWeights.linear(parent, path);
     }
 
     public LlamaConfig config() {
         return c;
+    }
+
+    @Override
+    public int vocabSize() {
+        return c.vocabSize();
     }
 
     /** Positions consumed so far. */
@@ -94,6 +90,7 @@ public final class LlamaInference {
     }
 
     /** Logits for every position of {@code tokens} from a fresh cache: [tokens × vocab]. */
+    @Override
     public float[] forward(int[] tokens) {
         reset();
         return append(tokens, true);
@@ -103,52 +100,19 @@ public final class LlamaInference {
      * Feeds {@code tokens} at the next positions and returns their logits: all of them
      * ([tokens × vocab]) or only the last position's ([vocab]).
      */
+    @Override
     public float[] append(int[] tokens, boolean allLogits) {
         int n = tokens.length;
         if (n == 0) throw invalidInput("no tokens");
         if (position + n > maxPositions) throw invalidInput("a sequence of " + (position + n) + " tokens exceeds the cache of " + maxPositions);
-        int hidden = c.hiddenSize(), hd = c.headDim(), heads = c.numAttentionHeads(), kvHeads = c.numKeyValueHeads();
-        int qWidth = heads * hd, kvWidth = kvHeads * hd, inter = c.intermediateSize();
-        float[] h = new float[n * hidden];
-        for (int t = 0; t < n; t++) {
-            int id = tokens[t];
-            if (id < 0 || id >= c.vocabSize()) throw invalidInput("token id " + id + " is outside the vocabulary [0, " + c.vocabSize() + ")");
-            k.toFloat(embedding.data(), embedding.dtype(), (long) id * hidden, h, t * hidden, hidden);
-        }
-        float[] x = new float[n * hidden], q = new float[n * qWidth], kv = new float[n * kvWidth], vv = new float[n * kvWidth];
-        float[] attn = new float[n * qWidth], o = new float[n * hidden], g = new float[n * inter], u = new float[n * inter];
-        float[][] cos = new float[n][], sin = new float[n][];
-        for (int t = 0; t < n; t++) {
-            cos[t] = new float[invFreq.length];
-            sin[t] = new float[invFreq.length];
-            for (int i = 0; i < invFreq.length; i++) {
-                float freq = (position + t) * invFreq[i]; // inv_freq @ position_ids, in F32
-                cos[t][i] = (float) Math.cos(freq) * attentionScaling;
-                sin[t][i] = (float) Math.sin(freq) * attentionScaling;
-            }
-        }
+        int hidden = c.hiddenSize(), inter = c.intermediateSize();
+        float[] h = ModelWeights.embed(k, embedding, tokens, hidden, c.vocabSize());
+        float[] x = new float[n * hidden], o = new float[n * hidden], g = new float[n * inter], u = new float[n * inter];
+        float[][][] cosSin = CachedSelfAttention.rotary(invFreq, attentionScaling, position, n);
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
             for (int t = 0; t < n; t++) k.rmsNorm(h, t * hidden, hidden, layer.inputNorm(), (float) c.rmsNormEps(), x, t * hidden);
-            layer.q().forward(k, x, n, q);
-            layer.kProj().forward(k, x, n, kv);
-            layer.v().forward(k, x, n, vv);
-            for (int t = 0; t < n; t++) {
-                for (int hh = 0; hh < heads; hh++) k.rope(q, t * qWidth + hh * hd, hd, cos[t], sin[t]);
-                for (int hh = 0; hh < kvHeads; hh++) k.rope(kv, t * kvWidth + hh * hd, hd, cos[t], sin[t]);
-            }
-            System.arraycopy(kv, 0, keyCache[l], position * kvWidth, n * kvWidth);
-            System.arraycopy(vv, 0, valueCache[l], position * kvWidth, n * kvWidth);
-            float[] keys = keyCache[l], values = valueCache[l];
-            int start = position;
-            Parallel.forRange(n, 4, (from, to) -> {
-                float[] scores = new float[start + n + 1];
-                for (int t = from; t < to; t++) {
-                    Attention.attend(k, q, t * qWidth, keys, values, start + t, heads, kvHeads, hd, layer.window(), null, scale,
-                            scores, attn, t * qWidth);
-                }
-            });
-            layer.o().forward(k, attn, n, o);
+            attention.forward(k, l, layer.attention(), x, n, position, cosSin, layer.window(), null, o);
             k.add(o, 0, h, 0, n * hidden);
             for (int t = 0; t < n; t++) k.rmsNorm(h, t * hidden, hidden, layer.postNorm(), (float) c.rmsNormEps(), x, t * hidden);
             layer.gate().forward(k, x, n, g);
@@ -188,7 +152,7 @@ public final class LlamaInference {
     }
 
     private static QLoadException invalidInput(String message) {
-        return new QLoadException(Problem.of(ErrorId.INVALID_INPUT, message));
+        return ModelWeights.invalidInput(message);
     }
 
     public static int argmax(float[] v, int off, int n) {
