@@ -210,10 +210,23 @@ public final class Loader {
         return DType.F32;
     }
 
+    /** AutoGPTQ's own config file, next to config.json in checkpoints it wrote (transformers reads only config.json). */
+    static final String AUTOGPTQ_QUANTIZE_CONFIG = "quantize_config.json";
+
     private static QuantizationConfig resolveQuantization(LoadOptions options, ModelConfig config, CheckpointView view) {
         ModelConfig declared = config.object("quantization_config").orElse(null);
+        String defaultMethod = null;
+        if (declared == null && config.source() != null) {
+            // AutoGPTQ checkpoints (TheBloke's among them) may carry their settings only in
+            // quantize_config.json, which has no quant_method: it is GPTQ's by definition.
+            java.nio.file.Path autoGptq = config.source().resolveSibling(AUTOGPTQ_QUANTIZE_CONFIG);
+            if (java.nio.file.Files.isRegularFile(autoGptq)) {
+                declared = ModelConfig.read(autoGptq);
+                defaultMethod = "gptq";
+            }
+        }
         if (declared != null) {
-            String method = declared.string("quant_method");
+            String method = defaultMethod != null && !declared.has("quant_method") ? defaultMethod : declared.string("quant_method");
             if (options.quantizeMethod() != null && !options.quantizeMethod().equals(method)) {
                 throw new ConfigException(Problem.inFile(ErrorId.CONFIG_INVALID, "the checkpoint is already quantized with '" + method
                         + "'; it cannot be quantized again with '" + options.quantizeMethod() + "'", config.source(), null, -1));

@@ -187,6 +187,23 @@ class GptqModelTest {
     }
 
     @Test
+    void autoGptqQuantizeConfigJsonIsReadWhenConfigJsonHasNoQuantizationConfig(@TempDir Path tmp) throws Exception {
+        Path dir = CheckpointEdits.rewrite(GptqFixtures.gptq(FIXTURE), tmp.resolve("ck"), t -> {});
+        Path config = dir.resolve("config.json");
+        var json = (tools.jackson.databind.node.ObjectNode) dev.qload.core.config.Json.STRICT.readTree(java.nio.file.Files.readString(config));
+        JsonNode q = json.remove("quantization_config");
+        java.nio.file.Files.writeString(config, json.toString());
+        // AutoGPTQ's BaseQuantizeConfig.save_pretrained: no quant_method, its own field names.
+        java.nio.file.Files.writeString(dir.resolve("quantize_config.json"), "{\"bits\": " + q.get("bits").asInt() + ", \"group_size\": "
+                + q.get("group_size").asInt() + ", \"damp_percent\": 0.01, \"desc_act\": false, \"static_groups\": false, \"sym\": true,"
+                + " \"true_sequential\": true, \"model_name_or_path\": null, \"model_file_base_name\": \"model\"}");
+        try (LoadedModel fromAutoGptq = load(dir); LoadedModel model = load(GptqFixtures.gptq(FIXTURE))) {
+            assertEquals("gptq", fromAutoGptq.quantizer().orElseThrow().name());
+            assertTrue(maxAbsError(logits(model), logits(fromAutoGptq)) <= SAME_WEIGHTS, "logits");
+        }
+    }
+
+    @Test
     void actOrderCannotBeQuantizedOnLoadWithoutCalibrationData() {
         LoadOptions quantize = LoadOptions.builder().quantize("gptq", Map.of("bits", 4, "group_size", 32, "desc_act", true)).build();
         QLoadException e = assertThrows(QLoadException.class, () -> loader().load(GptqFixtures.root().resolve("tiny-llama"), quantize).close());
