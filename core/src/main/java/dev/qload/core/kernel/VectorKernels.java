@@ -181,7 +181,44 @@ final class VectorKernels implements Kernels {
     }
 
     private static FloatVector silu(FloatVector v) {
-        return v.div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+        return v.div(exp(v.neg()).add(1f));
+    }
+
+    // Cephes expf (cephes/single/expf.c): e^x = 2^n · e^r with n = round(x·log2 e), r = x − n·ln 2
+    // split in two parts (C1 exact in few bits), e^r ≈ 1 + r + r²·P(r) on |r| ≤ ln2/2.
+    private static final float LOG2E = 1.44269504088896341f, EXP_C1 = 0.693359375f, EXP_C2 = -2.12194440e-4f;
+    private static final float ROUND = 12582912f; // 1.5·2²³: adding and subtracting it rounds to an integer (half to even)
+
+    /**
+     * e^x lane-wise from operations IEEE 754 defines exactly (fma, add, mul, conversions, shifts).
+     * Not {@code lanewise(EXP)}: C2 compiles that to a vector math library while the code before
+     * compilation calls Math.exp per lane, and the two may differ in the last bit, so a forward
+     * pass gave different logits (by ~1e-6) before and after the JIT warmed up. Inputs are clamped
+     * to [−104, 89] (beyond which e^x is 0 or ∞ in F32), and 2^n is applied as two factors so that
+     * each stays a normal float over that range.
+     */
+    static FloatVector exp(FloatVector x) {
+        FloatVector xc = x.max(-104f).min(89f);
+        FloatVector n = xc.mul(LOG2E).add(ROUND).sub(ROUND);
+        FloatVector r = n.fma(FloatVector.broadcast(F, -EXP_C1), xc);
+        r = n.fma(FloatVector.broadcast(F, -EXP_C2), r);
+        FloatVector p = r.mul(1.9875691500e-4f).add(1.3981999507e-3f);
+        p = p.fma(r, FloatVector.broadcast(F, 8.3334519073e-3f));
+        p = p.fma(r, FloatVector.broadcast(F, 4.1665795894e-2f));
+        p = p.fma(r, FloatVector.broadcast(F, 1.6666665459e-1f));
+        p = p.fma(r, FloatVector.broadcast(F, 5.0000001201e-1f));
+        FloatVector y = p.fma(r.mul(r), r).add(1f);
+        IntVector ni = (IntVector) n.convert(VectorOperators.F2I, 0);
+        IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
+        FloatVector s1 = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector s2 = ni.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector result = y.mul(s1).mul(s2);
+        return result.blend(x, x.test(VectorOperators.IS_NAN)); // NaN in, NaN out
+    }
+
+    /** tanh(u) = 1 − 2 / (e^{2u} + 1), on the deterministic {@link #exp}. */
+    private static FloatVector tanh(FloatVector u) {
+        return FloatVector.broadcast(F, 1f).sub(FloatVector.broadcast(F, 2f).div(exp(u.mul(2f)).add(1f)));
     }
 
     @Override
@@ -236,7 +273,7 @@ final class VectorKernels implements Kernels {
         for (; k <= off + n - L; k += L) {
             FloatVector v = FloatVector.fromArray(F, x, k);
             FloatVector inner = v.mul(v).mul(v).mul(ScalarKernels.GELU_TANH_CUBIC).add(v).mul(ScalarKernels.SQRT_2_OVER_PI);
-            v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(x, k);
+            v.mul(0.5f).mul(tanh(inner).add(1f)).intoArray(x, k);
         }
         for (; k < off + n; k++) x[k] = ScalarKernels.geluTanh(x[k]);
     }
@@ -250,7 +287,7 @@ final class VectorKernels implements Kernels {
         for (; k < off + n; k++) max = Math.max(max, x[k]);
         FloatVector sv = FloatVector.zero(F);
         for (k = off; k <= off + n - L; k += L) {
-            FloatVector e = FloatVector.fromArray(F, x, k).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = exp(FloatVector.fromArray(F, x, k).sub(max));
             e.intoArray(x, k);
             sv = sv.add(e);
         }

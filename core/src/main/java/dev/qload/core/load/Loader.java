@@ -211,7 +211,7 @@ public final class Loader {
     }
 
     /** AutoGPTQ's own config file, next to config.json in checkpoints it wrote (transformers reads only config.json). */
-    static final String AUTOGPTQ_QUANTIZE_CONFIG = "quantize_config.json";
+    public static final String AUTOGPTQ_QUANTIZE_CONFIG = "quantize_config.json";
 
     private static QuantizationConfig resolveQuantization(LoadOptions options, ModelConfig config, CheckpointView view) {
         ModelConfig declared = config.object("quantization_config").orElse(null);

@@ -50,17 +50,25 @@ public final class ModelSaver {
         config.remove("quantization_config");
         if (quantizer != null) config.set("quantization_config", Json.STRICT.valueToTree(quantizer.quantizationConfig()));
         List<Path> written = new java.util.ArrayList<>(CheckpointWriter.save(directory, unique, maxShardBytes));
-        Path configFile = directory.resolve("config.json");
-        try {
-            // transformers writes config.json with sorted keys and a 2-space indent.
-            String json = Json.STRICT.rebuild().enable(SerializationFeature.INDENT_OUTPUT)
-                    .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS).build().writeValueAsString(sorted(config));
-            Files.writeString(configFile, json + "\n");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + configFile, e);
+        written.add(writeJson(directory.resolve("config.json"), config));
+        if (quantizer != null) {
+            for (var e : quantizer.sidecarJsonFiles().entrySet()) {
+                written.add(writeJson(directory.resolve(e.getKey()), Json.STRICT.valueToTree(e.getValue())));
+            }
         }
-        written.add(configFile);
         return written;
+    }
+
+    /** transformers writes config.json with sorted keys and a 2-space indent; sidecar files the same way. */
+    private static Path writeJson(Path file, ObjectNode content) {
+        try {
+            String json = Json.STRICT.rebuild().enable(SerializationFeature.INDENT_OUTPUT)
+                    .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS).build().writeValueAsString(sorted(content));
+            Files.writeString(file, json + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+        return file;
     }
 
     private static ObjectNode sorted(ObjectNode node) {

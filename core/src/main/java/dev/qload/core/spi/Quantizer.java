@@ -64,6 +64,14 @@ public interface Quantizer {
         throw notSupported(Capability.SAVE);
     }
 
+    /**
+     * Extra JSON files a saved checkpoint carries next to config.json, by file name (AutoGPTQ's
+     * {@code quantize_config.json}, which its loader requires); written with sorted keys.
+     */
+    default Map<String, Object> sidecarJsonFiles() {
+        return Map.of();
+    }
+
     /** The exact error every unsupported capability raises. */
     default PluginException notSupported(Capability capability) {
         return new PluginException(Problem.of(ErrorId.NOT_SUPPORTED,

@@ -4,6 +4,7 @@ import dev.qload.core.error.ConfigException;
 import dev.qload.core.error.ErrorId;
 import dev.qload.core.error.LoadException;
 import dev.qload.core.error.Problem;
+import dev.qload.core.load.Loader;
 import dev.qload.core.module.Module;
 import dev.qload.core.nn.Linear;
 import dev.qload.core.safetensors.TensorInfo;
@@ -219,5 +220,16 @@ final class GptqQuantizer implements CalibratedQuantizer {
     @Override
     public Map<String, Object> quantizationConfig() {
         return config.toJson();
+    }
+
+    /** AutoGPTQ's {@code from_quantized} reads quantize_config.json ({@code BaseQuantizeConfig.save_pretrained}'s fields). */
+    @Override
+    public Map<String, Object> sidecarJsonFiles() {
+        Map<String, Object> autoGptq = new java.util.LinkedHashMap<>(config.toJson());
+        autoGptq.remove("format");
+        autoGptq.remove("modules_in_block_to_quantize");
+        autoGptq.put("model_name_or_path", null);
+        autoGptq.put("model_file_base_name", "model");
+        return Map.of(Loader.AUTOGPTQ_QUANTIZE_CONFIG, autoGptq);
     }
 }
