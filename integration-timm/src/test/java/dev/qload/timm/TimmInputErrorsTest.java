@@ -84,6 +84,14 @@ class TimmInputErrorsTest {
     }
 
     @Test
+    void aSwinMapThatIsNotWholeWindowsIsRefusedByName() throws IOException {
+        // 44 / patch 2 = a 22² map: not a whole number of 4² windows (timm would pad; qload does not).
+        QLoadException e = loadFails(withConfig("swin-tiny", c -> c.replace("\"img_size\": 32", "\"img_size\": 44")));
+        assertEquals(ErrorId.NOT_SUPPORTED, e.id());
+        assertTrue(e.getMessage().contains("'img_size'") && e.getMessage().contains("22² map") && e.getMessage().contains("config.json"), e.getMessage());
+    }
+
+    @Test
     void aBackboneWithoutClassifierIsRefused() throws IOException {
         QLoadException e = loadFails(withConfig("vit-tiny", c -> c.replace("\"num_classes\": 10,\n  \"num_features\"", "\"num_classes\": 0,\n  \"num_features\"")));
         assertEquals(ErrorId.NOT_SUPPORTED, e.id());

@@ -48,7 +48,8 @@ public final class ModelSaver {
         for (var e : state.entrySet()) if (seen.add(e.getValue())) unique.put(e.getKey(), e.getValue());
         ObjectNode config = model.config().json().deepCopy();
         config.remove("quantization_config");
-        if (quantizer != null) config.set("quantization_config", Json.STRICT.valueToTree(quantizer.quantizationConfig()));
+        Map<String, Object> quantization = quantizer == null ? null : quantizer.quantizationConfig();
+        if (quantization != null) config.set("quantization_config", Json.STRICT.valueToTree(quantization));
         List<Path> written = new java.util.ArrayList<>(CheckpointWriter.save(directory, unique, maxShardBytes));
         written.add(writeJson(directory.resolve("config.json"), config));
         if (quantizer != null) {

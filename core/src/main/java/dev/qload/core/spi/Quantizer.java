@@ -58,7 +58,8 @@ public interface Quantizer {
 
     /**
      * The {@code quantization_config} to write into a saved checkpoint's config.json, with HF's
-     * field names, so that transformers (and qload) load it as pre-quantized.
+     * field names, so that transformers (and qload) load it as pre-quantized; null when the model
+     * it leaves is dense (MXFP4's {@code dequantize: true}), which saves as a plain checkpoint.
      */
     default Map<String, Object> quantizationConfig() {
         throw notSupported(Capability.SAVE);

@@ -30,6 +30,14 @@ public final class SwinTransformer extends ClassifierModel {
         if (heads.length != depths.length) throw c.unsupported("num_heads", "it needs one entry per stage (" + depths.length + ")");
         if (imageSize % patch != 0) throw c.unsupported("img_size", "it is not a multiple of patch_size " + patch);
         int window = c.intArg("window_size");
+        for (int i = 0, map = imageSize / patch; i < depths.length; i++) {
+            if (i > 0 && map % 2 != 0) throw c.unsupported("img_size", "stage " + i + " would merge patches of an odd " + map + "² map");
+            if (i > 0) map /= 2;
+            int ws = Math.min(map, window);
+            if (map % ws != 0) {
+                throw c.unsupported("img_size", "stage " + i + "'s " + map + "² map is not a whole number of " + ws + "² windows (timm pads it; qload does not)");
+            }
+        }
         registerChild("patch_embed", new PatchEmbed(imageSize, patch, 3, embed, true, LayerNorm.TORCH_EPS, dtype));
         layers = registerChild("layers", new ModuleList<>());
         int grid = imageSize / patch;

@@ -2,6 +2,7 @@ package dev.qload.models.gptoss;
 
 import dev.qload.core.module.Module;
 import dev.qload.core.nn.Linear;
+import dev.qload.core.nn.RandomInit;
 import dev.qload.core.tensor.DType;
 import dev.qload.core.tensor.Shape;
 import dev.qload.core.tensor.Tensor;
@@ -21,7 +22,8 @@ public final class GptOssAttention extends Module {
         registerChild("k_proj", new Linear(c.hiddenSize(), kv, c.attentionBias(), dtype));
         registerChild("v_proj", new Linear(c.hiddenSize(), kv, c.attentionBias(), dtype));
         registerChild("o_proj", new Linear(q, c.hiddenSize(), c.attentionBias(), dtype));
-        registerParameter("sinks", Tensor.empty(Shape.of(c.numAttentionHeads()), dtype));
+        // GptOssPreTrainedModel._init_weights: sinks ~ normal(0, initializer_range).
+        RandomInit.normal(registerParameter("sinks", Tensor.empty(Shape.of(c.numAttentionHeads()), dtype)), 0.02);
         this.slidingWindow = c.slidingWindows()[layer];
     }
 

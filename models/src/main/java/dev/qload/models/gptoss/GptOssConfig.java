@@ -34,17 +34,26 @@ public record GptOssConfig(int hiddenSize, int intermediateSize, int numHiddenLa
                     + " (heads must be a multiple of kv heads, and 0 < experts per token <= experts)");
         }
         int headDim = c.intValue("head_dim", 64);
-        int window = c.has("sliding_window") && !c.json().get("sliding_window").isNull() ? c.intValue("sliding_window") : 128;
+        // Absent: GptOssConfig's default 128. An explicit null leaves sliding layers without a window,
+        // which transformers' masking refuses; so do we (NO_WINDOW), rather than guess one.
+        int window = !c.json().has("sliding_window") ? 128 : c.json().get("sliding_window").isNull() ? NO_WINDOW : c.intValue("sliding_window");
         return new GptOssConfig(hidden, c.intValue("intermediate_size"), layers, heads, kvHeads, headDim, c.intValue("vocab_size"),
                 c.doubleValue("rms_norm_eps", 1e-5), c.boolValue("tie_word_embeddings", false), c.boolValue("attention_bias", true),
                 experts, topK, (float) c.doubleValue("swiglu_limit", 7.0), windows(c, layers, window), RopeParameters.from(c, headDim));
+    }
+
+    private static final int NO_WINDOW = -1;
+
+    private static int slidingWindow(ModelConfig c, int layer, int window) {
+        if (window == NO_WINDOW) throw invalid(c, "layer " + layer + " is sliding_attention but 'sliding_window' is null");
+        return window;
     }
 
     private static int[] windows(ModelConfig c, int layers, int window) {
         int[] out = new int[layers];
         JsonNode types = c.json().get("layer_types");
         if (types == null || types.isNull()) {
-            for (int i = 0; i < layers; i++) out[i] = (i + 1) % 2 == 1 ? window : 0; // GptOssConfig.__init__'s default
+            for (int i = 0; i < layers; i++) out[i] = (i + 1) % 2 == 1 ? slidingWindow(c, i, window) : 0; // GptOssConfig.__init__'s default
             return out;
         }
         if (!types.isArray() || types.size() != layers) {
@@ -53,7 +62,7 @@ public record GptOssConfig(int hiddenSize, int intermediateSize, int numHiddenLa
         for (int i = 0; i < layers; i++) {
             String type = types.get(i).asString();
             out[i] = switch (type) {
-                case "sliding_attention" -> window;
+                case "sliding_attention" -> slidingWindow(c, i, window);
                 case "full_attention" -> 0;
                 default -> throw invalid(c, "layer_types[" + i + "] is '" + type + "', not sliding_attention or full_attention");
             };

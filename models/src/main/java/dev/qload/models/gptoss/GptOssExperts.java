@@ -13,7 +13,7 @@ import dev.qload.core.tensor.Tensor;
  * dequantized) holds them: {@code gate_up_proj [E, H, 2I]}, {@code gate_up_proj_bias [E, 2I]},
  * {@code down_proj [E, I, H]}, {@code down_proj_bias [E, H]}, multiplied as {@code x @ W}
  * ({@link FusedExperts} has the layout). Built eagerly, the weights draw
- * {@code normal(0, initializer_range = 0.02)} as {@code GptOssPreTrainedModel._init_weights} does.
+ * {@code normal(0, initializer_range = 0.02)} and the biases zeros, as {@code GptOssPreTrainedModel._init_weights} does.
  */
 public final class GptOssExperts extends Module implements FusedExperts {
     private final int experts;
@@ -25,9 +25,10 @@ public final class GptOssExperts extends Module implements FusedExperts {
         this.hidden = hidden;
         this.intermediate = intermediate;
         RandomInit.normal(registerParameter(GATE_UP, Tensor.empty(Shape.of(experts, hidden, 2 * intermediate), dtype)), 0.02);
-        RandomInit.normal(registerParameter(GATE_UP + BIAS_SUFFIX, Tensor.empty(Shape.of(experts, 2 * intermediate), dtype)), 0.02);
+        // GptOssPreTrainedModel._init_weights: normal(0, initializer_range) weights, zero biases.
+        RandomInit.fill(registerParameter(GATE_UP + BIAS_SUFFIX, Tensor.empty(Shape.of(experts, 2 * intermediate), dtype)), 0f);
         RandomInit.normal(registerParameter(DOWN, Tensor.empty(Shape.of(experts, intermediate, hidden), dtype)), 0.02);
-        RandomInit.normal(registerParameter(DOWN + BIAS_SUFFIX, Tensor.empty(Shape.of(experts, hidden), dtype)), 0.02);
+        RandomInit.fill(registerParameter(DOWN + BIAS_SUFFIX, Tensor.empty(Shape.of(experts, hidden), dtype)), 0f);
     }
 
     @Override

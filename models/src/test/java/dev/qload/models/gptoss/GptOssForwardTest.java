@@ -114,5 +114,10 @@ class GptOssForwardTest {
                 () -> GptOssConfig.from(ModelConfig.parse(dir.resolve("config.json"), unknown.getBytes())));
         assertEquals(ErrorId.CONFIG_INVALID, e.id());
         assertTrue(e.getMessage().contains("layer_types[1]"), e.getMessage());
+        String nullWindow = config.replaceAll("\"sliding_window\": \\d+", "\"sliding_window\": null");
+        assertTrue(nullWindow.contains("\"sliding_window\": null"), "the fixture's config has a sliding_window to null");
+        ConfigException noWindow = assertThrows(ConfigException.class,
+                () -> GptOssConfig.from(ModelConfig.parse(dir.resolve("config.json"), nullWindow.getBytes())));
+        assertTrue(noWindow.getMessage().contains("layer 0 is sliding_attention but 'sliding_window' is null"), noWindow.getMessage());
     }
 }

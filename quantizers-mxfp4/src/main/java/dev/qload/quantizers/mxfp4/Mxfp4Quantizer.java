@@ -61,8 +61,9 @@ final class Mxfp4Quantizer implements Quantizer {
 
     @Override
     public Set<Capability> capabilities() {
-        // dequantize: true loads dense experts, so dequantize() has nothing left to do (and does nothing).
-        if (config.dequantize()) return Set.of(Capability.PRE_QUANTIZED_LOAD, Capability.DEQUANTIZE);
+        // dequantize: true loads dense experts, so dequantize() has nothing left to do (and does nothing),
+        // and saving writes a dense checkpoint, as transformers' save_pretrained does after it.
+        if (config.dequantize()) return Set.of(Capability.PRE_QUANTIZED_LOAD, Capability.DEQUANTIZE, Capability.SAVE);
         return Set.of(Capability.PRE_QUANTIZED_LOAD, Capability.QUANTIZE_ON_LOAD, Capability.DEQUANTIZE, Capability.SAVE, Capability.FORWARD);
     }
 
@@ -113,14 +114,16 @@ final class Mxfp4Quantizer implements Quantizer {
         long experts = denseShape.dim(0), cols = denseShape.dim(1), rows = denseShape.dim(2);
         Shape blockShape = Shape.of(experts, rows, cols / Mxfp4Format.GROUP, Mxfp4Format.GROUP_BYTES);
         Shape scaleShape = Shape.of(experts, rows, cols / Mxfp4Format.GROUP);
-        if (blocks.dtype() != DType.U8 || !blocks.shape().equals(blockShape) || cols % Mxfp4Format.GROUP != 0) {
+        if (blocks.dtype() != DType.U8) throw wrongDtype(key, "MXFP4 blocks", blocks.dtype());
+        if (!blocks.shape().equals(blockShape) || cols % Mxfp4Format.GROUP != 0) {
             throw mismatch(key, "MXFP4 blocks for a dense " + denseShape + " must be U8 " + blockShape + "; the checkpoint has "
                     + blocks.dtype() + " " + blocks.shape());
         }
         String scalesKey = strip(key, Mxfp4Experts.BLOCKS) + Mxfp4Experts.SCALES;
         TensorInfo scales = checkpoint.info(scalesKey).orElseThrow(() -> new LoadException(Problem.inFile(ErrorId.MISSING_KEY,
                 "MXFP4 blocks '" + key + "' have no scales beside them: expected U8 " + scaleShape, null, scalesKey, -1)));
-        if (scales.dtype() != DType.U8 || !scales.shape().equals(scaleShape)) {
+        if (scales.dtype() != DType.U8) throw wrongDtype(scalesKey, "MXFP4 scales", scales.dtype());
+        if (!scales.shape().equals(scaleShape)) {
             throw mismatch(scalesKey, "MXFP4 scales for blocks " + blockShape + " must be U8 " + scaleShape + "; the checkpoint has "
                     + scales.dtype() + " " + scales.shape());
         }
@@ -145,7 +148,7 @@ final class Mxfp4Quantizer implements Quantizer {
 
     @Override
     public Map<String, Object> quantizationConfig() {
-        if (config.dequantize()) throw notSupported(Capability.SAVE);
+        if (config.dequantize()) return null; // the model is dense: no quantization_config (transformers' remove_quantization_config)
         return config.toDict();
     }
 
@@ -200,6 +203,10 @@ final class Mxfp4Quantizer implements Quantizer {
     private static Shape denseShape(FusedExperts experts, String proj) {
         long h = experts.hiddenSize(), i = experts.intermediateSize();
         return proj.equals(FusedExperts.GATE_UP) ? Shape.of(experts.numExperts(), h, 2 * i) : Shape.of(experts.numExperts(), i, h);
+    }
+
+    private static LoadException wrongDtype(String key, String what, DType actual) {
+        return new LoadException(new Problem(ErrorId.TENSOR_DTYPE_MISMATCH, what + " must be U8; the checkpoint has " + actual, null, key, -1));
     }
 
     private static LoadException mismatch(String key, String message) {

@@ -1,5 +1,8 @@
 package dev.qload.quantizers.mxfp4;
 
+import dev.qload.core.error.ErrorId;
+import dev.qload.core.error.Problem;
+import dev.qload.core.error.QLoadException;
 import dev.qload.core.kernel.Parallel;
 import dev.qload.core.tensor.DType;
 import dev.qload.core.tensor.Tensor;
@@ -36,6 +39,10 @@ final class Mxfp4ToDense {
         int perExpert = rowTiles * groupTiles;
         MemorySegment out = dense.data();
         DType dtype = dense.dtype();
+        if (dtype != DType.F32 && dtype != DType.BF16 && dtype != DType.F16) {
+            throw new QLoadException(Problem.of(ErrorId.NOT_SUPPORTED,
+                    "MXFP4 experts decode to F32, BF16 or F16, not " + dtype + " (tensor '" + packed.scalesName().replace("_scales", "") + "')"));
+        }
         Parallel.forRange(packed.experts() * perExpert, 1, (from, to) -> {
             Tile tile = new Tile(dtype, TILE_ROWS * TILE_GROUPS * Mxfp4Format.GROUP);
             for (int t = from; t < to; t++) {

@@ -80,7 +80,7 @@ class Mxfp4HostileInputTest {
         String blocks = GATE_UP + "_blocks";
         Path bad = damaged(Mxfp4ModelTest.MXFP4, "blocks-i8", t -> t.put(blocks, Tensor.wrap(t.get(blocks).shape(), DType.I8, t.get(blocks).data())));
         assertRefused(bad, ErrorId.TENSOR_DTYPE_MISMATCH, blocks, "I8");
-        assertRefused(dequantizeConfig(bad), ErrorId.TENSOR_SHAPE_MISMATCH, blocks, "must be U8");
+        assertRefused(dequantizeConfig(bad), ErrorId.TENSOR_DTYPE_MISMATCH, blocks, "must be U8");
     }
 
     @Test

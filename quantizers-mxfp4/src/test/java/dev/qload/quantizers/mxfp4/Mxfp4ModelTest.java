@@ -9,6 +9,7 @@ import dev.qload.core.checkpoint.Checkpoint;
 import dev.qload.core.kernel.Kernels;
 import dev.qload.core.load.LoadOptions;
 import dev.qload.core.load.LoadedModel;
+import dev.qload.core.load.ModelSaver;
 import dev.qload.core.load.Loader;
 import dev.qload.core.load.ModelSaver;
 import dev.qload.core.module.Module;
@@ -106,6 +107,14 @@ class Mxfp4ModelTest {
             assertDequantizedExperts(model.root());
             assertEquals(DType.BF16, ((GptOssExperts) model.root().find(EXPERTS.getFirst())).slot("gate_up_proj").get().dtype());
             logitError(model, "dequantize: true (dense BF16 experts)");
+            // As transformers' save_pretrained after Mxfp4Config(dequantize=True): a plain dense checkpoint.
+            ModelSaver.save(model, dir.resolve("saved"), Long.MAX_VALUE);
+        }
+        assertTrue(!Files.readString(dir.resolve("saved").resolve(Checkpoint.CONFIG)).contains("quantization_config"), "saved dense");
+        try (LoadedModel saved = loader().load(dir.resolve("saved"), LoadOptions.defaults())) {
+            assertTrue(saved.quantizer().isEmpty());
+            assertDequantizedExperts(saved.root());
+            logitError(saved, "dequantize: true, saved, reloaded");
         }
     }
 
