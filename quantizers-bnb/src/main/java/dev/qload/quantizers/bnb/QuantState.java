@@ -70,8 +70,9 @@ record QuantState(QuantType quantType, int blocksize, DType dtype, long out, lon
         String dtypeName = text(n, "dtype", tensor);
         DType dtype = DType.fromTorchName(dtypeName).orElseThrow(() -> invalid(tensor, "dtype '" + dtypeName + "' is not float32, float16 or bfloat16"));
         JsonNode shape = n.get("shape");
-        if (shape == null || !shape.isArray() || shape.size() != 2 || !shape.get(0).isIntegralNumber() || !shape.get(1).isIntegralNumber()) {
-            throw invalid(tensor, "shape must be [out, in]");
+        // canConvertToLong: a dimension past 64 bits (found by the hostile corpus) must be this error, not Jackson's range exception
+        if (shape == null || !shape.isArray() || shape.size() != 2 || !isLong(shape.get(0)) || !isLong(shape.get(1))) {
+            throw invalid(tensor, "shape must be [out, in] (two integers)");
         }
         if (shape.get(0).asLong() != out || shape.get(1).asLong() != in) {
             throw invalid(tensor, "shape " + shape + " disagrees with the model's Linear [" + out + ", " + in + "]");
@@ -110,6 +111,10 @@ record QuantState(QuantType quantType, int blocksize, DType dtype, long out, lon
             case BF16 -> "bfloat16";
             default -> throw new IllegalArgumentException(t + " is not a bnb source dtype");
         };
+    }
+
+    private static boolean isLong(JsonNode v) {
+        return v.isIntegralNumber() && v.canConvertToLong();
     }
 
     private static String text(JsonNode n, String field, String tensor) {
