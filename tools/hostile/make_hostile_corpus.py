@@ -4,7 +4,8 @@ and testdata/hostile/cases.json, which says for each the rule and the error id i
 
 Standard library only; run from the repository root:  python3 tools/hostile/make_hostile_corpus.py
 Deterministic (no randomness, sorted JSON): two runs give byte-identical files. The script deletes
-and rewrites testdata/hostile/ only.
+and rewrites testdata/hostile/ and the seed directory of core's SafetensorsHeaderFuzzTest (the corpus
+files small enough to be good fuzzing seeds); crash files Jazzer found live elsewhere and are kept.
 
 Each family starts from a small valid checkpoint (a "control" case, which must load) and breaks one
 thing. The expected ids are the rule's, decided here from the format: for safetensors they are the
@@ -417,6 +418,22 @@ def mxfp4_cases():
          grow_last("down_proj_blocks", -1))
 
 
+HEADER_SEEDS = "core/src/test/resources/dev/qload/core/safetensors/SafetensorsHeaderFuzzTestInputs/parsesOrRejectsWithATypedError"
+SEED_LIMIT = 16 << 10  # libFuzzer's input length grows to the largest seed: keep seeds small so executions stay fast
+
+
+def header_fuzz_seeds():
+    """Seeds for core's SafetensorsHeaderFuzzTest: every corpus weight file and a few valid fixtures
+    under 16 KiB (the JSON bombs are too large to be useful seeds; they stay corpus entries)."""
+    shutil.rmtree(HEADER_SEEDS, ignore_errors=True)
+    os.makedirs(HEADER_SEEDS)
+    sources = sorted(os.path.join(OUT, c["case"], "model.safetensors") for c in CASES if c["case"].startswith("safetensors/"))
+    sources += ["testdata/bnb/int8-f16-7x9.safetensors", "testdata/mxfp4/e2m1-encode.safetensors", os.path.join(OUT, "config/control/model.safetensors")]
+    for path in sources:
+        if os.path.getsize(path) <= SEED_LIMIT:
+            shutil.copyfile(path, os.path.join(HEADER_SEEDS, path.replace("testdata/", "").replace("/", "--")))
+
+
 def main():
     if not os.path.isdir("testdata") or not os.path.isdir("tools/hostile"):
         sys.exit("run from the repository root")
@@ -428,6 +445,7 @@ def main():
     bnb_cases()
     gptq_cases()
     mxfp4_cases()
+    header_fuzz_seeds()
     with open(os.path.join(OUT, "cases.json"), "w") as f:
         json.dump({"generated_by": "tools/hostile/make_hostile_corpus.py", "cases": CASES}, f, indent=2, sort_keys=True)
         f.write("\n")

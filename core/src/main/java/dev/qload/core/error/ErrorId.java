@@ -72,7 +72,14 @@ public enum ErrorId {
     CHECKSUM_MANIFEST_INVALID("ChecksumManifestInvalid"),
 
     // running a model
-    INVALID_INPUT("InvalidInput");
+    INVALID_INPUT("InvalidInput"),
+
+    // issue 9: integrity and hostile input (faults mid-load)
+    /**
+     * A file was truncated, shrunk or replaced in place while qload had it memory-mapped: reading the
+     * mapping faulted (SIGBUS, which the JVM reports as an {@link InternalError}).
+     */
+    MAPPED_FILE_CHANGED("MappedFileChanged");
 
     private final String id;
 
