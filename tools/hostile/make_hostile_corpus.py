@@ -283,6 +283,9 @@ def bnb_cases():
          state_edit=lambda s: dict(s, nested_offset=0.5))
     case("state-json-bomb", "qload/InvalidQuantState", "a JSON bomb in the quant state",
          state_edit=lambda s: b'{"quant_type": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+    # found by QuantStateFuzzTest (Jazzer, crash-9a08bda7...): float64 parsed, then writing the state back threw
+    case("state-dtype-float64", "qload/InvalidQuantState", "dtype float64: not one bitsandbytes quantizes from (a Jazzer finding)",
+         state_edit=lambda s: dict(s, dtype="float64"))
     case("state-missing", "qload/InvalidQuantState", "no quant-state tensor for a packed weight",
          tensor_edit=lambda ps: [p for p in ps if "quant_state" not in p[0]])
     case("packed-weight-short", "qload/TensorShapeMismatch", "the packed weight one byte shorter than the state's shape needs",

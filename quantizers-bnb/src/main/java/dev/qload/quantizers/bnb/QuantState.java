@@ -26,6 +26,7 @@ import tools.jackson.databind.JsonNode;
 record QuantState(QuantType quantType, int blocksize, DType dtype, long out, long in, boolean nested, double nestedOffset) {
     static final Set<Integer> BLOCKSIZES = Set.of(32, 64, 128, 256, 512, 1024, 2048, 4096);
     static final int NESTED_BLOCKSIZE = 256;
+    static final Set<DType> SOURCE_DTYPES = Set.of(DType.F32, DType.F16, DType.BF16);
     private static final Set<String> FIELDS = Set.of("quant_type", "blocksize", "dtype", "shape", "nested_blocksize", "nested_dtype", "nested_offset");
 
     static String keySuffix(QuantType type) {
@@ -68,7 +69,9 @@ record QuantState(QuantType quantType, int blocksize, DType dtype, long out, lon
         int blocksize = integer(n, "blocksize", tensor);
         if (!BLOCKSIZES.contains(blocksize)) throw invalid(tensor, "blocksize " + blocksize + " is not one of " + new java.util.TreeSet<>(BLOCKSIZES));
         String dtypeName = text(n, "dtype", tensor);
-        DType dtype = DType.fromTorchName(dtypeName).orElseThrow(() -> invalid(tensor, "dtype '" + dtypeName + "' is not float32, float16 or bfloat16"));
+        // Only the three dtypes bitsandbytes quantizes from; fromTorchName alone would also take float64 (a Jazzer finding: toJson then threw).
+        DType dtype = DType.fromTorchName(dtypeName).filter(SOURCE_DTYPES::contains)
+                .orElseThrow(() -> invalid(tensor, "dtype '" + dtypeName + "' is not float32, float16 or bfloat16"));
         JsonNode shape = n.get("shape");
         // canConvertToLong: a dimension past 64 bits (found by the hostile corpus) must be this error, not Jackson's range exception
         if (shape == null || !shape.isArray() || shape.size() != 2 || !isLong(shape.get(0)) || !isLong(shape.get(1))) {
