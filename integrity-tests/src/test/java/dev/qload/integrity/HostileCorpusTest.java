@@ -3,19 +3,28 @@ package dev.qload.integrity;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.qload.core.QLoad;
+import dev.qload.core.error.ErrorId;
 import dev.qload.core.error.QLoadException;
 import dev.qload.core.load.LoadOptions;
 import dev.qload.core.load.LoadedModel;
+import dev.qload.core.safetensors.SafetensorsHeaderParser;
 import dev.qload.core.tensor.OffHeap;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -67,6 +76,31 @@ class HostileCorpusTest {
         }
         assertEquals(before.offHeapLive(), after.offHeapLive(), "off-heap memory must return to its level before the load");
         assertEquals(List.of(), after.mappedFiles(), "no file of the case may stay mapped");
+    }
+
+    /**
+     * The one case too big to commit: a header of exactly the reference reader's 100 MB limit
+     * (MAX_HEADER_SIZE), built at run time as a sparse file, 100 MB of NUL bytes (valid UTF-8, not
+     * JSON). The header must be read to be judged, so the cost is about its size once; measured.
+     */
+    @Test
+    void aHeaderOfTheFullHundredMegabytesIsRejectedAfterOneRead(@TempDir Path dir) throws IOException {
+        Files.copy(Repo.testdata("hostile/config/control/config.json"), dir.resolve("config.json"));
+        long n = SafetensorsHeaderParser.MAX_HEADER_SIZE;
+        try (RandomAccessFile f = new RandomAccessFile(dir.resolve("model.safetensors").toFile(), "rw")) {
+            f.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(n).array());
+            f.setLength(8 + n); // sparse: no disk blocks for the zeros
+        }
+        ResourceSnapshot before = ResourceSnapshot.of(dir);
+        long start = System.nanoTime();
+        QLoadException e = assertThrows(QLoadException.class, () -> QLoad.load(dir).close());
+        double millis = (System.nanoTime() - start) / 1e6;
+        ResourceSnapshot after = ResourceSnapshot.of(dir);
+        COST.add(new FailureCost.Row("(run time) 100 MB header", "a header of exactly MAX_HEADER_SIZE bytes, all NUL (sparse file made by the test)",
+                e.id().id(), millis, after.heapAllocated() - before.heapAllocated(), 0));
+        assertEquals(ErrorId.INVALID_HEADER_JSON, e.id(), e::getMessage);
+        assertEquals(before.offHeapLive(), after.offHeapLive());
+        assertEquals(List.of(), after.mappedFiles());
     }
 
     @Test
