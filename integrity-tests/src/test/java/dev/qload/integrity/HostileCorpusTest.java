@@ -73,6 +73,8 @@ class HostileCorpusTest {
             assertTrue(error.getMessage().contains("[" + c.expect() + "]"), "the message carries the stable id: " + message);
             assertTrue(error.problems().stream().allMatch(p -> p.file() != null || p.tensor() != null),
                     () -> "every problem names a file or a tensor: " + message);
+            assertTrue(error.problems().stream().allMatch(p -> p.file() != null || !inCheckpoint(c, p.tensor())),
+                    () -> "a problem about a tensor of the checkpoint names its file: " + message);
         }
         assertEquals(before.offHeapLive(), after.offHeapLive(), "off-heap memory must return to its level before the load");
         assertEquals(List.of(), after.mappedFiles(), "no file of the case may stay mapped");
@@ -101,6 +103,22 @@ class HostileCorpusTest {
         assertEquals(ErrorId.INVALID_HEADER_JSON, e.id(), e::getMessage);
         assertEquals(before.offHeapLive(), after.offHeapLive());
         assertEquals(List.of(), after.mappedFiles());
+    }
+
+    /** Whether a weight file of the case holds {@code tensor} (read from the headers, without qload). */
+    private static boolean inCheckpoint(HostileCase c, String tensor) {
+        if (tensor == null) return false;
+        try (var files = Files.list(c.directory())) {
+            return files.filter(f -> f.toString().endsWith(".safetensors")).anyMatch(f -> {
+                try {
+                    return new String(Files.readAllBytes(f), java.nio.charset.StandardCharsets.ISO_8859_1).contains("\"" + tensor + "\"");
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     @Test

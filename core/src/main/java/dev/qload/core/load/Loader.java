@@ -154,8 +154,29 @@ public final class Loader {
                 throw new LoadException(Problem.inFile(ErrorId.MAPPED_FILE_CHANGED, "a file of the checkpoint was truncated or changed while "
                         + "loading: " + fault.getMessage(), directory, null, -1), fault);
             }
+            if (e instanceof LoadException le) throw locate(le, checkpoint);
             throw e;
         }
+    }
+
+    /**
+     * The same problems with the file and byte offset filled in where a plugin named a checkpoint
+     * tensor but not where it lives (a quantizer sees tensor names, not files): every error names
+     * its file when it has one. {@code e} itself when nothing was missing.
+     */
+    static LoadException locate(LoadException e, Checkpoint checkpoint) {
+        List<Problem> located = new ArrayList<>(e.problems().size());
+        boolean changed = false;
+        for (Problem p : e.problems()) {
+            CheckpointTensor t = p.file() == null && p.tensor() != null ? checkpoint.tensors().get(p.tensor()) : null;
+            if (t == null) {
+                located.add(p);
+                continue;
+            }
+            located.add(Problem.inFile(p.id(), p.message(), t.file().path(), p.tensor(), p.offset() >= 0 ? p.offset() : t.fileOffset()));
+            changed = true;
+        }
+        return changed ? new LoadException(located, e) : e;
     }
 
     /**
