@@ -17,9 +17,10 @@ import java.util.Arrays;
  * <p>The default surefire run replays the seeds under {@code SafetensorsHeaderFuzzTestInputs/}
  * (valid files, the committed hostile corpus and every crash ever found) in regression mode; the
  * {@code fuzz} execution of core/pom.xml then fuzzes for {@code -Dqload.fuzz.duration} (5 s by
- * default; {@code -Dqload.fuzz.duration=10m} for a longer run). A crash Jazzer finds is written
- * next to the seeds as {@code crash-<sha1>}: commit it, fix the parser, and it stays a regression
- * test.
+ * default; {@code -Dqload.fuzz.duration=10m} for a longer run). A crash Jazzer finds fails the build
+ * and is written to {@code core/target/crash-<sha1>} (the log shows it in hex and Base64): copy it
+ * into the seed directory, fix the parser, and it stays a regression test; add the rule it broke to
+ * tools/hostile/make_hostile_corpus.py too.
  */
 class SafetensorsHeaderFuzzTest {
     private static final Path FILE = Path.of("fuzz.safetensors");
