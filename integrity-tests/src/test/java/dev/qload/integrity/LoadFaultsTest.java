@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -88,11 +89,28 @@ class LoadFaultsTest {
         }
     }
 
-    /** A listener that runs {@code fault} once, on the first progress report of the materialize phase. */
+    /**
+     * A listener that runs {@code fault} once, on the first progress report of the materialize phase,
+     * and holds every other worker's report until it has run. A worker reports after each task and
+     * before it takes the next, so every task but the few already running starts after the fault:
+     * with 13 tensors and at most 3 threads (2 workers and the caller helping) some always do.
+     */
     private static ProgressListener once(Runnable fault) {
-        AtomicBoolean done = new AtomicBoolean();
+        AtomicBoolean first = new AtomicBoolean();
+        CountDownLatch done = new CountDownLatch(1);
         return (bytesDone, total) -> {
-            if (done.compareAndSet(false, true)) fault.run();
+            if (first.compareAndSet(false, true)) {
+                try {
+                    fault.run();
+                } finally {
+                    done.countDown();
+                }
+            }
+            try {
+                done.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // the interrupt test's own fault: keep it for the loader to see
+            }
         };
     }
 
