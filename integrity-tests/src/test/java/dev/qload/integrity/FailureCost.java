@@ -14,13 +14,16 @@ import java.util.Locale;
  * place for timing limits.
  */
 final class FailureCost {
-    record Row(String name, String rule, String outcome, double millis, long heapBytes, long offHeapPeakBytes) {}
+    record Row(String name, String cause, String outcome, double millis, long heapBytes, long offHeapPeakBytes) {}
 
     private final List<Row> rows = new ArrayList<>();
     private final String title;
+    private final String causeColumn;
 
-    FailureCost(String title) {
+    /** @param causeColumn what the second column holds: the rule a file breaks, or the fault injected */
+    FailureCost(String title, String causeColumn) {
         this.title = title;
+        this.causeColumn = causeColumn;
     }
 
     synchronized void add(Row row) {
@@ -30,9 +33,9 @@ final class FailureCost {
     /** Writes {@code <measurements>/<file>}: one row per case in the order they ran. */
     synchronized void write(String file) {
         StringBuilder md = new StringBuilder("## ").append(title).append("\n\n")
-                .append("| case | rule | outcome | time to fail (ms) | heap allocated | peak off-heap |\n|---|---|---|---:|---:|---:|\n");
+                .append("| case | ").append(causeColumn).append(" | outcome | time to fail (ms) | heap allocated | peak off-heap |\n|---|---|---|---:|---:|---:|\n");
         for (Row r : rows) {
-            md.append(String.format(Locale.ROOT, "| `%s` | %s | `%s` | %.2f | %s | %s |%n", r.name, r.rule, r.outcome, r.millis, bytes(r.heapBytes),
+            md.append(String.format(Locale.ROOT, "| `%s` | %s | `%s` | %.2f | %s | %s |%n", r.name, r.cause, r.outcome, r.millis, bytes(r.heapBytes),
                     bytes(r.offHeapPeakBytes)));
         }
         try {

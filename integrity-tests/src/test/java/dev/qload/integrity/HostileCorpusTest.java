@@ -37,7 +37,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * (integrity-tests/target/integrity/hostile-corpus.md; docs/INTEGRITY.md has a run's table).
  */
 class HostileCorpusTest {
-    private static final FailureCost COST = new FailureCost("Hostile corpus (testdata/hostile), one load each");
+    private static final FailureCost COST = new FailureCost("Hostile corpus (testdata/hostile), one load each", "rule");
 
     static Stream<HostileCase> runnable() {
         return HostileCase.all().stream().filter(c -> !c.pending());

@@ -42,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  * directory because the tests damage it. Outcomes and costs: integrity-tests/target/integrity/faults.md.
  */
 class LoadFaultsTest {
-    private static final FailureCost COST = new FailureCost("Faults injected mid-load");
+    private static final FailureCost COST = new FailureCost("Faults injected mid-load", "fault");
     private static final Path CONTROL = Repo.testdata("hostile/config/control");
 
     @TempDir
