@@ -6,6 +6,7 @@ import dev.qload.core.config.ModelConfig;
 import dev.qload.core.error.ConfigException;
 import dev.qload.core.error.ErrorId;
 import dev.qload.core.error.LoadException;
+import dev.qload.core.error.PluginException;
 import dev.qload.core.error.Problem;
 import dev.qload.core.error.QLoadException;
 import dev.qload.core.integrity.ChecksumManifest;
@@ -195,7 +196,7 @@ public final class Loader {
         } catch (QLoadException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw new dev.qload.core.error.PluginException(Problem.of(ErrorId.PLUGIN_CONTRACT, "quantizer '" + quantizer.name() + "' failed in "
+            throw new PluginException(Problem.of(ErrorId.PLUGIN_CONTRACT, "quantizer '" + quantizer.name() + "' failed in "
                     + hook + ": " + e), e);
         }
     }

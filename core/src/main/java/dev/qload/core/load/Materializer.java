@@ -4,6 +4,7 @@ import dev.qload.core.checkpoint.CheckpointTensor;
 import dev.qload.core.error.ErrorId;
 import dev.qload.core.error.LoadException;
 import dev.qload.core.error.Problem;
+import dev.qload.core.error.QLoadException;
 import dev.qload.core.module.NamedSlot;
 import dev.qload.core.tensor.DTypeConverter;
 import dev.qload.core.tensor.Tensor;
@@ -204,7 +205,7 @@ final class Materializer {
             // A mapped file truncated or changed after it was validated faults on access (SIGBUS).
             throw new LoadException(Problem.inFile(ErrorId.MAPPED_FILE_CHANGED, "the file was truncated or changed while loading: " + e.getMessage(),
                     src.file().path(), src.name(), src.fileOffset()), e);
-        } catch (dev.qload.core.error.QLoadException e) {
+        } catch (QLoadException e) {
             throw e;
         } catch (RuntimeException e) {
             // A plugin's kernel that breaks: say which tensor it was working on and whose kernel it was.
@@ -241,7 +242,7 @@ final class Materializer {
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause();
                 if (first == null) first = cause;
-                if (cause instanceof dev.qload.core.error.QLoadException q) problems.addAll(q.problems());
+                if (cause instanceof QLoadException q) problems.addAll(q.problems());
                 else problems.add(Problem.of(ErrorId.MATERIALIZE_FAILED, cause.toString()));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
