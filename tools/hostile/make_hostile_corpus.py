@@ -286,6 +286,9 @@ def bnb_cases():
     # found by QuantStateFuzzTest (Jazzer, crash-9a08bda7...): float64 parsed, then writing the state back threw
     case("state-dtype-float64", "qload/InvalidQuantState", "dtype float64: not one bitsandbytes quantizes from (a Jazzer finding)",
          state_edit=lambda s: dict(s, dtype="float64"))
+    # found by QuantStateFuzzTest (Jazzer, crash-63678db0...): an offset past the double range parsed as Infinity
+    case("state-nested-offset-infinite", "qload/InvalidQuantState", "nested_offset 1e999: infinite once parsed (a Jazzer finding)",
+         state_edit=lambda s: json.dumps(dict(s, nested_blocksize=256, nested_dtype="float32", nested_offset=0.5)).replace("0.5}", "1e999}").encode())
     case("state-missing", "qload/InvalidQuantState", "no quant-state tensor for a packed weight",
          tensor_edit=lambda ps: [p for p in ps if "quant_state" not in p[0]])
     case("packed-weight-short", "qload/TensorShapeMismatch", "the packed weight one byte shorter than the state's shape needs",

@@ -88,6 +88,8 @@ record QuantState(QuantType quantType, int blocksize, DType dtype, long out, lon
             JsonNode o = n.get("nested_offset");
             if (o == null || !o.isNumber()) throw invalid(tensor, "nested_offset must be a number");
             offset = o.asDouble();
+            // 1e999 parses as Infinity (a Jazzer finding): every absmax would dequantize to infinity, and toJson could not write it back
+            if (!Double.isFinite(offset)) throw invalid(tensor, "nested_offset " + o + " is not a finite number");
         }
         return new QuantState(type, blocksize, dtype, out, in, nested, offset);
     }
