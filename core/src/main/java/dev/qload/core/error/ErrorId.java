@@ -81,7 +81,15 @@ public enum ErrorId {
     INVALID_INPUT("InvalidInput"),
 
     // issue 7 (quantizers-mxfp4): an E8M0 scale byte 0xFF, which OCP MX v1.0 defines as NaN
-    E8M0_NAN_SCALE("E8m0NanScale");
+    E8M0_NAN_SCALE("E8m0NanScale"),
+
+
+    // issue 9: integrity and hostile input (faults mid-load)
+    /**
+     * A file was truncated, shrunk or replaced in place while qload had it memory-mapped: reading the
+     * mapping faulted (SIGBUS, which the JVM reports as an {@link InternalError}).
+     */
+    MAPPED_FILE_CHANGED("MappedFileChanged");
 
     private final String id;
 

@@ -46,8 +46,8 @@ public record FileDigester(String file, Path path, MemorySegment mapping, Digest
             throw new ChecksumException(Problem.inFile(ErrorId.FILE_UNREADABLE, "cannot read it to hash it: " + e.getMessage(), path, null, -1), e);
         } catch (InternalError e) {
             // A mapped file truncated or replaced after it was opened faults on access (SIGBUS).
-            throw new ChecksumException(Problem.inFile(ErrorId.FILE_UNREADABLE, "the file changed or vanished while it was hashed: " + e.getMessage(),
-                    path, null, -1), e);
+            throw new ChecksumException(Problem.inFile(ErrorId.MAPPED_FILE_CHANGED, "the file was truncated or changed while it was hashed: "
+                    + e.getMessage(), path, null, -1), e);
         }
     }
 

@@ -6,6 +6,7 @@ import dev.qload.core.config.ModelConfig;
 import dev.qload.core.error.ConfigException;
 import dev.qload.core.error.ErrorId;
 import dev.qload.core.error.LoadException;
+import dev.qload.core.error.PluginException;
 import dev.qload.core.error.Problem;
 import dev.qload.core.error.QLoadException;
 import dev.qload.core.integrity.ChecksumManifest;
@@ -92,7 +93,7 @@ public final class Loader {
             if (quantizer != null) {
                 timed(phases, start, meta ? "quantize_meta" : "quantize_eager", () -> {
                     MetaDevice.withDevice(device, () -> {
-                        quantizer.replaceWithQuantized(root, quantization);
+                        pluginStep(quantizer, "replaceWithQuantized", () -> quantizer.replaceWithQuantized(root, quantization));
                         return null;
                     });
                     return null;
@@ -106,7 +107,7 @@ public final class Loader {
 
             ModelArena modelArena = new ModelArena();
             arena = modelArena;
-            Materializer materializer = new Materializer(options, modelArena, start);
+            Materializer materializer = new Materializer(options, modelArena, start, quantizer == null ? null : quantizer.name());
             List<Materializer.SideTask<String>> hashing = new ArrayList<>();
             List<FileDigester> digesters = verification == null ? List.of() : verification.digesters();
             for (FileDigester d : digesters) hashing.add(new Materializer.SideTask<>(d.name(), d::digest));
@@ -127,12 +128,16 @@ public final class Loader {
                     phases.add(verify != null ? verify : new Phase("verify", materializeStart - start, 0));
                 }
             }
+            if (Thread.currentThread().isInterrupted()) {
+                // The workers may have finished everything before the interrupt was seen; it still cancels the load (the flag stays set).
+                throw new LoadException(Problem.inFile(ErrorId.MATERIALIZE_FAILED, "interrupted while loading", directory, null, -1));
+            }
             List<String> verifyWarnings = Verification.enforce(options.verifyPolicy(), checks);
             int verifiedFiles = (int) checks.stream().filter(FileCheck::ok).count();
             verifyWarnings.forEach(w -> LOG.warn("{}", w));
             timed(phases, start, "finish", () -> {
                 finish(root, plan, modelArena);
-                if (quantizer != null) quantizer.afterLoad(root);
+                if (quantizer != null) pluginStep(quantizer, "afterLoad", () -> quantizer.afterLoad(root));
                 return null;
             });
 
@@ -148,7 +153,54 @@ public final class Loader {
         } catch (RuntimeException | Error e) {
             if (arena != null) arena.close();
             checkpoint.close();
+            if (e instanceof InternalError fault && isMappedMemoryFault(fault)) {
+                // Outside the materializer (a quantizer reading metadata through the view, say): still the file's fault, typed.
+                throw new LoadException(Problem.inFile(ErrorId.MAPPED_FILE_CHANGED, "a file of the checkpoint was truncated or changed while "
+                        + "loading: " + fault.getMessage(), directory, null, -1), fault);
+            }
+            if (e instanceof LoadException le) throw locate(le, checkpoint);
             throw e;
+        }
+    }
+
+    /**
+     * The same problems with the file and byte offset filled in where a plugin named a checkpoint
+     * tensor but not where it lives (a quantizer sees tensor names, not files): every error names
+     * its file when it has one. {@code e} itself when nothing was missing.
+     */
+    static LoadException locate(LoadException e, Checkpoint checkpoint) {
+        List<Problem> located = new ArrayList<>(e.problems().size());
+        boolean changed = false;
+        for (Problem p : e.problems()) {
+            CheckpointTensor t = p.file() == null && p.tensor() != null ? checkpoint.tensors().get(p.tensor()) : null;
+            if (t == null) {
+                located.add(p);
+                continue;
+            }
+            located.add(Problem.inFile(p.id(), p.message(), t.file().path(), p.tensor(), p.offset() >= 0 ? p.offset() : t.fileOffset()));
+            changed = true;
+        }
+        return changed ? new LoadException(located, e) : e;
+    }
+
+    /**
+     * Whether the JVM raised {@code fault} for a memory access that hit a page it could not read
+     * (SIGBUS on a mapping whose file shrank): HotSpot's message for it, unchanged since JDK 7, is
+     * "a fault occurred in [a recent] unsafe memory access operation".
+     */
+    static boolean isMappedMemoryFault(InternalError fault) {
+        return fault.getMessage() != null && fault.getMessage().contains("unsafe memory access operation");
+    }
+
+    /** A quantizer hook; a plain exception out of it (a bug in the plugin) becomes a typed error naming the plugin and the hook. */
+    private static void pluginStep(Quantizer quantizer, String hook, Runnable step) {
+        try {
+            step.run();
+        } catch (QLoadException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new PluginException(Problem.of(ErrorId.PLUGIN_CONTRACT, "quantizer '" + quantizer.name() + "' failed in "
+                    + hook + ": " + e), e);
         }
     }
 

@@ -4,6 +4,7 @@ import dev.qload.core.checkpoint.CheckpointTensor;
 import dev.qload.core.error.ErrorId;
 import dev.qload.core.error.LoadException;
 import dev.qload.core.error.Problem;
+import dev.qload.core.error.QLoadException;
 import dev.qload.core.module.NamedSlot;
 import dev.qload.core.tensor.DTypeConverter;
 import dev.qload.core.tensor.Tensor;
@@ -45,6 +46,7 @@ final class Materializer {
 
     private final LoadOptions options;
     private final ModelArena arena;
+    private final String quantizer; // the quantizer's name, for messages; null when none
     private final long loadStart;
     private final AtomicLong bytesDone = new AtomicLong();
     private final ConcurrentLinkedQueue<TaskSpan> spans = new ConcurrentLinkedQueue<>();
@@ -56,9 +58,10 @@ final class Materializer {
     /** Work run alongside the materialization on its workers; {@code body} polls its argument and stops when it turns true. */
     record SideTask<T>(String name, Function<BooleanSupplier, T> body) {}
 
-    Materializer(LoadOptions options, ModelArena arena, long loadStart) {
+    Materializer(LoadOptions options, ModelArena arena, long loadStart, String quantizer) {
         this.options = options;
         this.arena = arena;
+        this.quantizer = quantizer;
         this.loadStart = loadStart;
     }
 
@@ -122,7 +125,9 @@ final class Materializer {
         } finally {
             abandon.set(true);
             pool.shutdownNow();
-            if (!alongside.isEmpty()) dev.qload.core.kernel.Pools.awaitQuietly(pool);
+            // Always wait: after a failure or an interrupt, tasks still running would otherwise read mappings
+            // and write arena memory the caller is about to close (issue 9, faults mid-load).
+            dev.qload.core.kernel.Pools.awaitQuietly(pool);
         }
     }
 
@@ -198,8 +203,15 @@ final class Materializer {
             body.run();
         } catch (InternalError e) {
             // A mapped file truncated or changed after it was validated faults on access (SIGBUS).
-            throw new LoadException(Problem.inFile(ErrorId.MATERIALIZE_FAILED, "the file changed or vanished while loading: " + e.getMessage(),
+            throw new LoadException(Problem.inFile(ErrorId.MAPPED_FILE_CHANGED, "the file was truncated or changed while loading: " + e.getMessage(),
                     src.file().path(), src.name(), src.fileOffset()), e);
+        } catch (QLoadException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // A plugin's kernel that breaks: say which tensor it was working on and whose kernel it was.
+            String who = quantizer == null ? "" : "quantizer '" + quantizer + "' failed: ";
+            throw new LoadException(Problem.inFile(ErrorId.MATERIALIZE_FAILED, name + ": " + who + e, src.file().path(), src.name(),
+                    src.fileOffset()), e);
         }
         if (spanCount.incrementAndGet() <= MAX_SPANS) {
             spans.add(new TaskSpan(name, Thread.currentThread().getName(), start - loadStart, System.nanoTime() - start));
@@ -230,7 +242,7 @@ final class Materializer {
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause();
                 if (first == null) first = cause;
-                if (cause instanceof dev.qload.core.error.QLoadException q) problems.addAll(q.problems());
+                if (cause instanceof QLoadException q) problems.addAll(q.problems());
                 else problems.add(Problem.of(ErrorId.MATERIALIZE_FAILED, cause.toString()));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -26,6 +26,7 @@ import tools.jackson.databind.JsonNode;
 record QuantState(QuantType quantType, int blocksize, DType dtype, long out, long in, boolean nested, double nestedOffset) {
     static final Set<Integer> BLOCKSIZES = Set.of(32, 64, 128, 256, 512, 1024, 2048, 4096);
     static final int NESTED_BLOCKSIZE = 256;
+    static final Set<DType> SOURCE_DTYPES = Set.of(DType.F32, DType.F16, DType.BF16);
     private static final Set<String> FIELDS = Set.of("quant_type", "blocksize", "dtype", "shape", "nested_blocksize", "nested_dtype", "nested_offset");
 
     static String keySuffix(QuantType type) {
@@ -68,10 +69,13 @@ record QuantState(QuantType quantType, int blocksize, DType dtype, long out, lon
         int blocksize = integer(n, "blocksize", tensor);
         if (!BLOCKSIZES.contains(blocksize)) throw invalid(tensor, "blocksize " + blocksize + " is not one of " + new java.util.TreeSet<>(BLOCKSIZES));
         String dtypeName = text(n, "dtype", tensor);
-        DType dtype = DType.fromTorchName(dtypeName).orElseThrow(() -> invalid(tensor, "dtype '" + dtypeName + "' is not float32, float16 or bfloat16"));
+        // Only the three dtypes bitsandbytes quantizes from; fromTorchName alone would also take float64 (a Jazzer finding: toJson then threw).
+        DType dtype = DType.fromTorchName(dtypeName).filter(SOURCE_DTYPES::contains)
+                .orElseThrow(() -> invalid(tensor, "dtype '" + dtypeName + "' is not float32, float16 or bfloat16"));
         JsonNode shape = n.get("shape");
-        if (shape == null || !shape.isArray() || shape.size() != 2 || !shape.get(0).isIntegralNumber() || !shape.get(1).isIntegralNumber()) {
-            throw invalid(tensor, "shape must be [out, in]");
+        // canConvertToLong: a dimension past 64 bits (found by the hostile corpus) must be this error, not Jackson's range exception
+        if (shape == null || !shape.isArray() || shape.size() != 2 || !isLong(shape.get(0)) || !isLong(shape.get(1))) {
+            throw invalid(tensor, "shape must be [out, in] (two integers)");
         }
         if (shape.get(0).asLong() != out || shape.get(1).asLong() != in) {
             throw invalid(tensor, "shape " + shape + " disagrees with the model's Linear [" + out + ", " + in + "]");
@@ -84,6 +88,8 @@ record QuantState(QuantType quantType, int blocksize, DType dtype, long out, lon
             JsonNode o = n.get("nested_offset");
             if (o == null || !o.isNumber()) throw invalid(tensor, "nested_offset must be a number");
             offset = o.asDouble();
+            // 1e999 parses as Infinity (a Jazzer finding): every absmax would dequantize to infinity, and toJson could not write it back
+            if (!Double.isFinite(offset)) throw invalid(tensor, "nested_offset " + o + " is not a finite number");
         }
         return new QuantState(type, blocksize, dtype, out, in, nested, offset);
     }
@@ -110,6 +116,10 @@ record QuantState(QuantType quantType, int blocksize, DType dtype, long out, lon
             case BF16 -> "bfloat16";
             default -> throw new IllegalArgumentException(t + " is not a bnb source dtype");
         };
+    }
+
+    private static boolean isLong(JsonNode v) {
+        return v.isIntegralNumber() && v.canConvertToLong();
     }
 
     private static String text(JsonNode n, String field, String tensor) {
