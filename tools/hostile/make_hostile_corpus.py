@@ -367,7 +367,7 @@ def gptq_cases():
          config=dict(GPTQ_CONFIG, quantization_config=dict(GPTQ_CONFIG["quantization_config"], bits="4")))
 
 
-# ---------------------------------------------------------------- MXFP4 (pending issue 7)
+# ---------------------------------------------------------------- MXFP4
 
 def mxfp4_cases():
     """From the committed tiny gpt-oss (tools/fixtures/mxfp4), cut to one layer and a 16-token
@@ -390,7 +390,7 @@ def mxfp4_cases():
 
     def case(name, expect, rule, edit=None):
         ts = edit(kept) if edit else kept
-        write_case("mxfp4", name, {"config.json": config, "model.safetensors": st.encode(ts, meta)}, expect, rule, pending=True)
+        write_case("mxfp4", name, {"config.json": config, "model.safetensors": st.encode(ts, meta)}, expect, rule)
 
     def grow_last(suffix, extra):
         def edit(ts):
@@ -415,7 +415,7 @@ def mxfp4_cases():
             return out
         return edit
 
-    case("control", "ok", "the tiny gpt-oss, one layer (must load once MXFP4 lands)")
+    case("control", "ok", "the tiny gpt-oss, one layer")
     case("scales-one-group-too-many", "qload/TensorShapeMismatch", "down_proj_scales with one more group than in/32",
          grow_last("down_proj_scales", 1))
     case("scales-wrong-expert-count", "qload/TensorShapeMismatch", "gate_up_proj_scales for one expert more than num_local_experts",
