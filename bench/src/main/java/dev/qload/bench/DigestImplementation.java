@@ -17,7 +17,7 @@ import org.bouncycastle.crypto.digests.SHA256Digest;
  * {@code chunk} bytes. {@link #PRODUCTION_SHA256} and {@link #PRODUCTION_BLAKE3} are qload's own
  * {@link DigestAlgorithm}.
  */
-enum DigestImplementation {
+public enum DigestImplementation {
     PRODUCTION_SHA256(DigestAlgorithm.SHA256, 0),
     JDK_SHA256_HEAP_4K(DigestAlgorithm.SHA256, 4 << 10),
     JDK_SHA256_HEAP_64K(DigestAlgorithm.SHA256, 64 << 10),
