@@ -1,0 +1,19 @@
+package dev.qload.bench;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * One checkpoint of the load matrix and the paths timed on it, the first of which is the floor
+ * every ratio in the case is taken against.
+ *
+ * @param name        short id ({@code llama-0.5b-bf16} …), used in the JSON and the chart
+ * @param description what the checkpoint is: shape, dtype, files, bytes
+ * @param dir         the checkpoint directory
+ * @param paths       the paths, the floor first
+ */
+record LoadCase(String name, String description, Path dir, List<LoadPath> paths) {
+    LoadCase {
+        if (paths.isEmpty() || paths.getFirst().target() != LoadPath.Target.FLOOR) throw new IllegalArgumentException(name + ": the floor must come first");
+    }
+}
