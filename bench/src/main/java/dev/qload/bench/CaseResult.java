@@ -13,6 +13,11 @@ record CaseResult(LoadCase loadCase, Map<String, PathStats> stats, String loadAv
         return stats.get(loadCase.paths().getFirst().name()).medianMs();
     }
 
+    /** The path's median process CPU time over the floor's: the ratio least disturbed by other work on the machine. */
+    double cpuTimesFloor(String path) {
+        return stats.get(path).medianCpuMs() / stats.get(loadCase.paths().getFirst().name()).medianCpuMs();
+    }
+
     double timesFloor(String path) {
         return stats.get(path).medianMs() / floorMs();
     }

@@ -15,10 +15,10 @@ import java.util.regex.Pattern;
  */
 final class JlamaChild {
     /** What one probe run printed. {@code firstLogitsMs} is negative when it was not asked for. */
-    record Result(double loadMs, double firstLogitsMs, long peakAnonBytes) {}
+    record Result(double loadMs, double loadCpuMs, double firstLogitsMs, double firstLogitsCpuMs, long peakAnonBytes) {}
 
     private static final Pattern LINE = Pattern.compile(
-            "jlama_load_ms=([0-9.]+) jlama_first_logits_ms=(-?[0-9.]+) jlama_peak_anon_bytes=(\\d+)");
+            "jlama_load_ms=([0-9.]+) jlama_load_cpu_ms=([0-9.]+) jlama_first_logits_ms=(-?[0-9.]+) jlama_first_logits_cpu_ms=(-?[0-9.]+) jlama_peak_anon_bytes=(\\d+)");
 
     private JlamaChild() {}
 
@@ -35,7 +35,8 @@ final class JlamaChild {
             int rc = p.waitFor();
             Matcher m = LINE.matcher(out);
             if (rc != 0 || !m.find()) throw new IllegalStateException("Jlama " + quantization + " on " + dir + " failed (exit " + rc + "):\n" + out);
-            return new Result(Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2)), Long.parseLong(m.group(3)));
+            return new Result(Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2)), Double.parseDouble(m.group(3)),
+                    Double.parseDouble(m.group(4)), Long.parseLong(m.group(5)));
         } catch (IOException e) {
             throw new IllegalStateException("could not start the Jlama JVM: " + e.getMessage(), e);
         } catch (InterruptedException e) {

@@ -13,7 +13,7 @@ import java.util.UUID;
 
 /**
  * Loads a checkpoint with Jlama 0.8.4 in a JVM of its own and prints one line,
- * {@code jlama_load_ms=… jlama_first_logits_ms=… jlama_peak_anon_bytes=…}: run by
+ * {@code jlama_load_ms=… jlama_load_cpu_ms=… jlama_first_logits_ms=… jlama_first_logits_cpu_ms=… jlama_peak_anon_bytes=…}: run by
  * {@link QuantizeOnLoadBench} and {@link LoadMatrixBench} with Jlama's flags.
  *
  * <p>Args: {@code DIR QUANTIZATION [--first-logits]} (QUANTIZATION: a Jlama {@code DType} such as
@@ -33,20 +33,21 @@ public final class JlamaLoadProbe {
         // (a fresh temp dir by default, never deleted): give it one that is removed below.
         Path kvDirectory = Files.createTempDirectory("jlama-kv-");
         QuantizeOnLoadBench.AnonSampler sampler = QuantizeOnLoadBench.AnonSampler.start();
-        long t0 = System.nanoTime();
+        long t0 = System.nanoTime(), cpu0 = RunClock.processCpuNanos();
         AbstractModel model = ModelSupport.loadModel(dir, kvDirectory.toFile(), DType.F32, quantization, Optional.empty(), Optional.empty());
-        long loadNanos = System.nanoTime() - t0;
-        long firstLogitsNanos = -1;
+        long loadNanos = System.nanoTime() - t0, loadCpuNanos = RunClock.processCpuNanos() - cpu0;
+        long firstLogitsNanos = -1, firstLogitsCpuNanos = -1;
         if (firstLogits) {
             try (var kv = new com.github.tjake.jlama.tensor.KvBufferCache(model).getKvBuffer(UUID.randomUUID())) {
                 AbstractTensor<?, ?> out = model.batchForward(DecodeBench.PROMPT, 0, kv);
                 firstLogitsNanos = System.nanoTime() - t0;
+                firstLogitsCpuNanos = RunClock.processCpuNanos() - cpu0;
                 out.close();
             }
         }
         long peak = sampler.stop();
-        System.out.printf(Locale.ROOT, "jlama_load_ms=%.1f jlama_first_logits_ms=%.1f jlama_peak_anon_bytes=%d quantization=%s model=%s%n",
-                loadNanos / 1e6, firstLogitsNanos / 1e6, peak, quantization, model.getClass().getSimpleName());
+        System.out.printf(Locale.ROOT, "jlama_load_ms=%.1f jlama_load_cpu_ms=%.1f jlama_first_logits_ms=%.1f jlama_first_logits_cpu_ms=%.1f jlama_peak_anon_bytes=%d quantization=%s model=%s%n",
+                loadNanos / 1e6, loadCpuNanos / 1e6, firstLogitsNanos / 1e6, firstLogitsCpuNanos / 1e6, peak, quantization, model.getClass().getSimpleName());
         SyntheticLlama.deleteRecursively(kvDirectory);
         System.exit(0);
     }

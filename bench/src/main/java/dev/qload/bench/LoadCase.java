@@ -16,4 +16,16 @@ record LoadCase(String name, String description, Path dir, List<LoadPath> paths)
     LoadCase {
         if (paths.isEmpty() || paths.getFirst().target() != LoadPath.Target.FLOOR) throw new IllegalArgumentException(name + ": the floor must come first");
     }
+
+    /** The floor and the paths whose name contains {@code text} (and the paths those are compared with). */
+    LoadCase only(String text) {
+        java.util.Set<String> keep = new java.util.HashSet<>();
+        for (LoadPath p : paths) {
+            if (p.name().contains(text)) {
+                keep.add(p.name());
+                if (p.versus() != null) keep.add(p.versus());
+            }
+        }
+        return new LoadCase(name, description, dir, paths.stream().filter(p -> p.target() == LoadPath.Target.FLOOR || keep.contains(p.name())).toList());
+    }
 }

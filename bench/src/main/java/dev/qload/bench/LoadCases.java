@@ -67,17 +67,22 @@ final class LoadCases {
         if (everything) {
             paths.add(LoadPath.of("read into mmap'd anonymous memory", Target.NONE, () -> PageCacheFloor.read(files, Destination.MMAP)));
             paths.add(LoadPath.of("read into mmap'd memory, MADV_HUGEPAGE", Target.NONE, () -> PageCacheFloor.read(files, Destination.MMAP_HUGE)));
+            paths.add(LoadPath.of("read into mmap'd memory, MAP_POPULATE", Target.NONE, () -> PageCacheFloor.read(files, Destination.MMAP_POPULATE)));
             paths.add(LoadPath.of("touch every page of a mapping", Target.NONE, () -> PageCacheFloor.touchMapping(files, false)));
             paths.add(LoadPath.of("MemorySegment.load() of a mapping", Target.NONE, () -> PageCacheFloor.touchMapping(files, true)));
         }
         paths.add(LoadPath.of(KEPT_MAPPED, Target.NONE, () -> QloadRuns.load(dir, LoadOptions.defaults())));
         paths.add(LoadPath.of(KEPT_COPIED, Target.RESIDENT, () -> QloadRuns.load(dir, copied().build())));
+        if (everything) {
+            paths.add(LoadPath.of(KEPT_COPIED + ", malloc'd", Target.RESIDENT, () -> withoutPages(() -> QloadRuns.load(dir, copied().build()))));
+        }
         paths.add(LoadPath.versus("qload, eager init (allocate + random), copied", Target.EAGER, KEPT_COPIED,
                 () -> QloadRuns.load(dir, copied().initMode(InitMode.EAGER).build())));
         if (everything) {
             paths.add(LoadPath.of("qload, convert BF16 -> F16", Target.NONE, () -> QloadRuns.load(dir, LoadOptions.builder().dtype(DType.F16).build())));
         }
         paths.add(LoadPath.of(NF4, Target.QUANTIZE, () -> QloadRuns.load(dir, nf4())));
+        if (everything) paths.add(LoadPath.of(NF4 + ", malloc'd", Target.QUANTIZE, () -> withoutPages(() -> QloadRuns.load(dir, nf4()))));
         paths.add(LoadPath.of("qload, quantize to int8 (LLM.int8)", Target.QUANTIZE,
                 () -> QloadRuns.load(dir, LoadOptions.builder().quantize("bitsandbytes", Map.of("load_in_8bit", true)).build())));
         if (everything) {
@@ -142,6 +147,20 @@ final class LoadCases {
         return new LoadCase(name, describe("gpt-oss-20b layer shapes, 2 layers", DType.U8, files) + ", MXFP4 experts + BF16 rest", dir, paths);
     }
 
+    /**
+     * {@code run} with the model's memory from malloc + zeroing, as before issue 10's fresh-pages
+     * allocation ({@code -Dqload.offheap.mmap=false} for the length of the run): the before/after
+     * of that change, measured in the same run.
+     */
+    private static LoadSample withoutPages(java.util.concurrent.Callable<LoadSample> run) throws Exception {
+        System.setProperty("qload.offheap.mmap", "false");
+        try {
+            return run.call();
+        } finally {
+            System.clearProperty("qload.offheap.mmap");
+        }
+    }
+
     private static LoadOptions.Builder copied() {
         return LoadOptions.builder().residency(Residency.COPIED);
     }
@@ -153,12 +172,12 @@ final class LoadCases {
 
     private static LoadSample jlamaLoad(Path dir, String quantization) {
         JlamaChild.Result r = JlamaChild.run(dir, quantization, false);
-        return new LoadSample(r.loadMs(), r.peakAnonBytes(), 0);
+        return new LoadSample(r.loadMs(), r.loadCpuMs(), r.peakAnonBytes(), 0);
     }
 
     private static LoadSample jlamaFirstLogits(Path dir) {
         JlamaChild.Result r = JlamaChild.run(dir, "BF16", true);
-        return new LoadSample(r.firstLogitsMs(), r.peakAnonBytes(), 0);
+        return new LoadSample(r.firstLogitsMs(), r.firstLogitsCpuMs(), r.peakAnonBytes(), 0);
     }
 
     static List<Path> safetensors(Path dir) {

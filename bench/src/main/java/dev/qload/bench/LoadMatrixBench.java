@@ -25,8 +25,11 @@ import java.util.Map;
  *
  * <pre>
  * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xms1g -Xmx1g -XX:+AlwaysPreTouch \
- *     -cp bench/target/benchmarks.jar dev.qload.bench.LoadMatrixBench [--reps 3] [--cases a,b] [--no-jlama] [--dir DIR] [--out DIR]
+ *     -cp bench/target/benchmarks.jar dev.qload.bench.LoadMatrixBench [--reps 3] [--cases a,b] [--no-jlama] [--only TEXT] [--dir DIR] [--out DIR]
  * </pre>
+ *
+ * {@code --only TEXT} keeps the floor and the paths whose name contains TEXT (to profile one path
+ * under JFR, say).
  *
  * A fixed, pre-touched heap keeps the JVM's own heap growth out of the RssAnon figures.
  */
@@ -37,16 +40,18 @@ public final class LoadMatrixBench {
         int reps = 3;
         List<String> names = LoadCases.names();
         boolean jlama = true;
+        String only = null;
         Path dir = BenchPaths.targetDir(), out = BenchPaths.targetDir().resolve("load-matrix");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--reps" -> reps = Integer.parseInt(args[++i]);
                 case "--cases" -> names = List.of(args[++i].split(","));
                 case "--no-jlama" -> jlama = false;
+                case "--only" -> only = args[++i];
                 case "--dir" -> dir = Path.of(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("usage: LoadMatrixBench [--reps N] [--cases " + String.join(",", LoadCases.names())
-                        + "] [--no-jlama] [--dir DIR] [--out DIR]; unknown " + args[i]);
+                        + "] [--no-jlama] [--only TEXT] [--dir DIR] [--out DIR]; unknown " + args[i]);
             }
         }
         String command = "LoadMatrixBench " + String.join(" ", args);
@@ -56,7 +61,7 @@ public final class LoadMatrixBench {
         LoadCases cases = new LoadCases(dir, jlama);
         List<CaseResult> results = new ArrayList<>();
         for (String name : names) {
-            LoadCase c = cases.build(name);
+            LoadCase c = only == null ? cases.build(name) : cases.build(name).only(only);
             CaseResult r = run(c, reps);
             results.add(r);
             System.out.print(MatrixReport.table(r));

@@ -12,14 +12,14 @@ final class MatrixReport {
         LoadCase c = r.loadCase();
         b.append(String.format(Locale.ROOT, "%n== %s: %s%n   %s; load average before %s, after %s%n", c.name(), c.description(), c.dir(),
                 r.loadAverageBefore(), r.loadAverageAfter()));
-        b.append(String.format(Locale.ROOT, "%-46s %9s %8s %7s %9s %9s %6s  %-28s %s%n", "path", "median ms", "spread", "x floor", "peak anon",
-                "model MB", "peak/", "target: ratio", "verdict"));
-        b.append(String.format(Locale.ROOT, "%-46s %9s %8s %7s %9s %9s %6s%n", "", "", "ms", "", "MB", "", "model"));
+        b.append(String.format(Locale.ROOT, "%-46s %9s %8s %7s %8s %7s %9s %9s %6s  %-28s %s%n", "path", "median ms", "spread", "x floor", "cpu ms",
+                "cpu x", "peak anon", "model MB", "peak/", "target: ratio", "verdict"));
+        b.append(String.format(Locale.ROOT, "%-46s %9s %8s %7s %8s %7s %9s %9s %6s%n", "", "", "ms", "", "median", "floor", "MB", "", "model"));
         for (LoadPath p : c.paths()) {
             PathStats s = r.stats().get(p.name());
             String verdict = (r.verdict(p) + " " + (r.memoryVerdict(p).isEmpty() ? "" : "mem " + r.memoryVerdict(p))).strip();
-            b.append(String.format(Locale.ROOT, "%-46s %9.1f %8.1f %7.2f %9.1f %9s %6s  %-28s %s%n", p.name(), s.medianMs(), s.spreadMs(),
-                    r.timesFloor(p.name()), s.peakAnonBytes() / 1e6, s.modelBytes() == 0 ? "-" : String.format(Locale.ROOT, "%.1f", s.modelBytes() / 1e6),
+            b.append(String.format(Locale.ROOT, "%-46s %9.1f %8.1f %7.2f %8.1f %7.2f %9.1f %9s %6s  %-28s %s%n", p.name(), s.medianMs(), s.spreadMs(),
+                    r.timesFloor(p.name()), s.medianCpuMs(), r.cpuTimesFloor(p.name()), s.peakAnonBytes() / 1e6, s.modelBytes() == 0 ? "-" : String.format(Locale.ROOT, "%.1f", s.modelBytes() / 1e6),
                     s.modelBytes() == 0 ? "-" : String.format(Locale.ROOT, "%.2f", s.peakOverModel()), r.targetText(p), verdict));
         }
         return b.toString();
@@ -47,6 +47,8 @@ final class MatrixReport {
                         .append(", \"max_ms\": ").append(number(s.maxMs()))
                         .append(", \"runs\": ").append(s.runs())
                         .append(", \"times_floor\": ").append(number(r.timesFloor(p.name())))
+                        .append(", \"median_cpu_ms\": ").append(number(s.medianCpuMs()))
+                        .append(", \"cpu_times_floor\": ").append(number(r.cpuTimesFloor(p.name())))
                         .append(", \"peak_anon_bytes\": ").append(s.peakAnonBytes())
                         .append(", \"model_bytes\": ").append(s.modelBytes())
                         .append(", \"target_ratio\": ").append(number(r.targetRatio(p)))

@@ -27,13 +27,16 @@ final class PageCacheFloor {
         /** {@code mmap} of anonymous memory: zero pages from the kernel, written once by the read. */
         MMAP,
         /** The same, advised {@code MADV_HUGEPAGE}. */
-        MMAP_HUGE;
+        MMAP_HUGE,
+        /** The same with {@code MAP_POPULATE}: faulted in by the kernel in the mmap call. */
+        MMAP_POPULATE;
 
         MemorySegment allocate(long bytes, Arena arena) {
             return switch (this) {
                 case ARENA -> arena.allocate(bytes, 64);
-                case MMAP -> AnonymousMemory.map(bytes, false, arena);
-                case MMAP_HUGE -> AnonymousMemory.map(bytes, true, arena);
+                case MMAP -> AnonymousMemory.map(bytes, false, false, arena);
+                case MMAP_HUGE -> AnonymousMemory.map(bytes, true, false, arena);
+                case MMAP_POPULATE -> AnonymousMemory.map(bytes, false, true, arena);
             };
         }
     }
@@ -48,8 +51,7 @@ final class PageCacheFloor {
 
     /** Every byte of every file read (FileChannel, positional) into private memory of {@code destination}. */
     static LoadSample read(List<Path> files, Destination destination) {
-        QuantizeOnLoadBench.AnonSampler sampler = QuantizeOnLoadBench.AnonSampler.start();
-        long t0 = System.nanoTime();
+        RunClock clock = RunClock.start();
         long total = 0;
         try (Arena arena = Arena.ofShared()) {
             List<Thread> workers = new ArrayList<>();
@@ -70,7 +72,7 @@ final class PageCacheFloor {
                 });
             }
             join(workers);
-            return new LoadSample((System.nanoTime() - t0) / 1e6, sampler.stop(), total);
+            return clock.stop(total);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -83,8 +85,7 @@ final class PageCacheFloor {
      * touch of each page by the JDK) runs on each range first, instead of the touching loop.
      */
     static LoadSample touchMapping(List<Path> files, boolean prefetch) {
-        QuantizeOnLoadBench.AnonSampler sampler = QuantizeOnLoadBench.AnonSampler.start();
-        long t0 = System.nanoTime();
+        RunClock clock = RunClock.start();
         long total = 0;
         try (Arena arena = Arena.ofShared()) {
             List<Thread> workers = new ArrayList<>();
@@ -106,7 +107,7 @@ final class PageCacheFloor {
                 });
             }
             join(workers);
-            return new LoadSample((System.nanoTime() - t0) / 1e6, sampler.stop(), total);
+            return clock.stop(total);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -114,14 +115,13 @@ final class PageCacheFloor {
 
     /** {@code bytes} of fresh private memory from {@link Arena#allocate} (zeroed) and filled once. */
     static LoadSample write(long bytes) {
-        QuantizeOnLoadBench.AnonSampler sampler = QuantizeOnLoadBench.AnonSampler.start();
-        long t0 = System.nanoTime();
+        RunClock clock = RunClock.start();
         try (Arena arena = Arena.ofShared()) {
             MemorySegment dst = arena.allocate(bytes, 64);
             List<Thread> workers = new ArrayList<>();
             forEachRange(bytes, workers, (from, to) -> dst.asSlice(from, to - from).fill((byte) 1));
             join(workers);
-            return new LoadSample((System.nanoTime() - t0) / 1e6, sampler.stop(), bytes);
+            return clock.stop(bytes);
         }
     }
 

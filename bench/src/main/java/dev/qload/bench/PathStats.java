@@ -6,14 +6,19 @@ import java.util.List;
  * The repetitions of one path summarised: median and spread (max − min) of the time, the highest
  * peak of anonymous memory over every repetition, and the model's bytes.
  */
-record PathStats(double medianMs, double minMs, double maxMs, long peakAnonBytes, long modelBytes, int runs) {
+record PathStats(double medianMs, double minMs, double maxMs, double medianCpuMs, long peakAnonBytes, long modelBytes, int runs) {
 
     static PathStats of(List<LoadSample> samples) {
         double[] ms = samples.stream().mapToDouble(LoadSample::ms).sorted().toArray();
-        // the mean of the two middle runs for an even count, as a median is defined
-        double median = ms.length % 2 == 1 ? ms[ms.length / 2] : (ms[ms.length / 2 - 1] + ms[ms.length / 2]) / 2;
+        double[] cpu = samples.stream().mapToDouble(LoadSample::cpuMs).sorted().toArray();
         long peak = samples.stream().mapToLong(LoadSample::peakAnonBytes).max().orElse(0);
-        return new PathStats(median, ms[0], ms[ms.length - 1], peak, samples.getLast().modelBytes(), ms.length);
+        return new PathStats(median(ms), ms[0], ms[ms.length - 1], median(cpu), peak, samples.getLast().modelBytes(), ms.length);
+    }
+
+    /** Of sorted values: the middle one, or the mean of the two middle ones for an even count. */
+    private static double median(double[] sorted) {
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     double spreadMs() {

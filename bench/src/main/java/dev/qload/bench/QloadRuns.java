@@ -20,11 +20,9 @@ final class QloadRuns {
 
     /** One {@link QLoad#load}, closed afterwards; the model's bytes from its report. */
     static LoadSample load(Path dir, LoadOptions options) {
-        QuantizeOnLoadBench.AnonSampler sampler = QuantizeOnLoadBench.AnonSampler.start();
-        long t0 = System.nanoTime();
+        RunClock clock = RunClock.start();
         try (LoadedModel model = QLoad.load(dir, options)) {
-            double ms = (System.nanoTime() - t0) / 1e6;
-            return new LoadSample(ms, sampler.stop(), model.report().modelBytes());
+            return clock.stop(model.report().modelBytes());
         }
     }
 
@@ -33,14 +31,13 @@ final class QloadRuns {
      * 8 ids Jlama's probe runs) through {@link LlamaInference}, up to the last position's logits.
      */
     static LoadSample firstLogits(Path dir, LoadOptions options) {
-        QuantizeOnLoadBench.AnonSampler sampler = QuantizeOnLoadBench.AnonSampler.start();
-        long t0 = System.nanoTime();
+        RunClock clock = RunClock.start();
         try (LoadedModel model = QLoad.load(dir, options)) {
             LlamaInference inference = new LlamaInference((LlamaForCausalLM) model.root(), Kernels.get(), MAX_POSITIONS);
             float[] logits = inference.append(DecodeBench.PROMPT, false);
-            double ms = (System.nanoTime() - t0) / 1e6;
+            LoadSample sample = clock.stop(model.report().modelBytes());
             sink = logits[0];
-            return new LoadSample(ms, sampler.stop(), model.report().modelBytes());
+            return sample;
         }
     }
 }

@@ -133,7 +133,9 @@ public final class QuantizeOnLoadBench {
             });
         }
 
+        /** Starts sampling after handing malloc's freed memory back (see {@link AnonymousMemory#releaseFreedMalloc}). */
         static AnonSampler start() {
+            AnonymousMemory.releaseFreedMalloc();
             return new AnonSampler();
         }
 
