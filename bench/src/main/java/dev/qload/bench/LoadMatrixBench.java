@@ -24,14 +24,16 @@ import java.util.Map;
  * {@code --out}. Not a test: nothing is asserted.
  *
  * <pre>
- * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xms1g -Xmx1g -XX:+AlwaysPreTouch \
+ * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xms1g -Xmx1g -XX:+AlwaysPreTouch -XX:MaxDirectMemorySize=64g \
  *     -cp bench/target/benchmarks.jar dev.qload.bench.LoadMatrixBench [--reps 3] [--cases a,b] [--no-jlama] [--only TEXT] [--dir DIR] [--out DIR]
  * </pre>
  *
  * {@code --only TEXT} keeps the floor and the paths whose name contains TEXT (to profile one path
  * under JFR, say).
  *
- * A fixed, pre-touched heap keeps the JVM's own heap growth out of the RssAnon figures.
+ * A fixed, pre-touched heap keeps the JVM's own heap growth out of the RssAnon figures. The direct
+ * memory limit (which defaults to the heap size and bounds {@code Arena.allocate}) must be raised
+ * for the eager baseline of the larger models.
  */
 public final class LoadMatrixBench {
     private LoadMatrixBench() {}

@@ -42,7 +42,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-                "-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch", "-cp", benchJar.toString(), "dev.qload.bench.LoadMatrixBench"));
+                "-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch", "-XX:MaxDirectMemorySize=64g", "-cp", benchJar.toString(), "dev.qload.bench.LoadMatrixBench"));
         cmd.addAll(args);
         return new ProcessBuilder(cmd).inheritIO().start().waitFor();
     }
