@@ -26,6 +26,7 @@ final class LoadCases {
     static final String KEPT_COPIED = "qload, dtype kept, copied (resident)";
     static final String FIRST_LOGITS = "qload, first logits (load + forward)";
     static final String NF4 = "qload, quantize to NF4 (double quant)";
+    static final String FIRST_LOGITS_NF4 = "qload, NF4 first logits (load + forward)";
 
     /** 250 MB shards: the 0.5 B model in 4 files (transformers' default is 5 GB, which gives one). */
     static final long SHARD_BYTES = 250_000_000L;
@@ -74,7 +75,7 @@ final class LoadCases {
         paths.add(LoadPath.of(KEPT_MAPPED, Target.NONE, () -> QloadRuns.load(dir, LoadOptions.defaults())));
         paths.add(LoadPath.of(KEPT_COPIED, Target.RESIDENT, () -> QloadRuns.load(dir, copied().build())));
         if (everything) {
-            paths.add(LoadPath.of(KEPT_COPIED + ", malloc'd", Target.RESIDENT, () -> withoutPages(() -> QloadRuns.load(dir, copied().build()))));
+            paths.add(LoadPath.of(KEPT_COPIED + ", MAP_POPULATE", Target.RESIDENT, () -> withPopulatedPages(() -> QloadRuns.load(dir, copied().build()))));
         }
         paths.add(LoadPath.versus("qload, eager init (allocate + random), copied", Target.EAGER, KEPT_COPIED,
                 () -> QloadRuns.load(dir, copied().initMode(InitMode.EAGER).build())));
@@ -82,7 +83,7 @@ final class LoadCases {
             paths.add(LoadPath.of("qload, convert BF16 -> F16", Target.NONE, () -> QloadRuns.load(dir, LoadOptions.builder().dtype(DType.F16).build())));
         }
         paths.add(LoadPath.of(NF4, Target.QUANTIZE, () -> QloadRuns.load(dir, nf4())));
-        if (everything) paths.add(LoadPath.of(NF4 + ", malloc'd", Target.QUANTIZE, () -> withoutPages(() -> QloadRuns.load(dir, nf4()))));
+        if (everything) paths.add(LoadPath.of(NF4 + ", MAP_POPULATE", Target.QUANTIZE, () -> withPopulatedPages(() -> QloadRuns.load(dir, nf4()))));
         paths.add(LoadPath.of("qload, quantize to int8 (LLM.int8)", Target.QUANTIZE,
                 () -> QloadRuns.load(dir, LoadOptions.builder().quantize("bitsandbytes", Map.of("load_in_8bit", true)).build())));
         if (everything) {
@@ -92,10 +93,12 @@ final class LoadCases {
                     () -> QloadRuns.load(dir, LoadOptions.builder().quantize("gptq", Map.of("bits", 4, "group_size", 128, "sym", true)).build())));
         }
         paths.add(LoadPath.of(FIRST_LOGITS, Target.NONE, () -> QloadRuns.firstLogits(dir, LoadOptions.defaults())));
+        paths.add(LoadPath.of(FIRST_LOGITS_NF4, Target.NONE, () -> QloadRuns.firstLogits(dir, nf4())));
         if (jlama) {
             paths.add(LoadPath.versus("Jlama 0.8.4, BF16 load (own JVM)", Target.JLAMA, KEPT_MAPPED, () -> jlamaLoad(dir, "BF16")));
             paths.add(LoadPath.versus("Jlama 0.8.4, on-load Q4 (own JVM)", Target.JLAMA, NF4, () -> jlamaLoad(dir, "Q4")));
-            paths.add(LoadPath.versus("Jlama 0.8.4, first logits (own JVM)", Target.JLAMA, FIRST_LOGITS, () -> jlamaFirstLogits(dir)));
+            paths.add(LoadPath.versus("Jlama 0.8.4, first logits (own JVM)", Target.JLAMA, FIRST_LOGITS, () -> jlamaFirstLogits(dir, "BF16")));
+            paths.add(LoadPath.versus("Jlama 0.8.4, Q4 first logits (own JVM)", Target.JLAMA, FIRST_LOGITS_NF4, () -> jlamaFirstLogits(dir, "Q4")));
         }
         return new LoadCase(name, describe(String.format(Locale.ROOT, "Llama %,d params", spec.parameterCount()), storage.dtype(), files), dir, paths);
     }
@@ -148,16 +151,16 @@ final class LoadCases {
     }
 
     /**
-     * {@code run} with the model's memory from malloc + zeroing, as before issue 10's fresh-pages
-     * allocation ({@code -Dqload.offheap.mmap=false} for the length of the run): the before/after
-     * of that change, measured in the same run.
+     * {@code run} with the model's memory from {@code mmap(MAP_POPULATE)} instead of malloc + zeroing
+     * ({@code -Dqload.offheap.pages=populate} for the length of the run, core's opt-in
+     * {@code AnonymousPages}): that trade-off (less CPU, more wall time when idle) measured in every run.
      */
-    private static LoadSample withoutPages(java.util.concurrent.Callable<LoadSample> run) throws Exception {
-        System.setProperty("qload.offheap.mmap", "false");
+    private static LoadSample withPopulatedPages(java.util.concurrent.Callable<LoadSample> run) throws Exception {
+        System.setProperty("qload.offheap.pages", "populate");
         try {
             return run.call();
         } finally {
-            System.clearProperty("qload.offheap.mmap");
+            System.clearProperty("qload.offheap.pages");
         }
     }
 
@@ -175,8 +178,8 @@ final class LoadCases {
         return new LoadSample(r.loadMs(), r.loadCpuMs(), r.peakAnonBytes(), 0);
     }
 
-    private static LoadSample jlamaFirstLogits(Path dir) {
-        JlamaChild.Result r = JlamaChild.run(dir, "BF16", true);
+    private static LoadSample jlamaFirstLogits(Path dir, String quantization) {
+        JlamaChild.Result r = JlamaChild.run(dir, quantization, true);
         return new LoadSample(r.firstLogitsMs(), r.firstLogitsCpuMs(), r.peakAnonBytes(), 0);
     }
 

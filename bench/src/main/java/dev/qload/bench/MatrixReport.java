@@ -1,7 +1,10 @@
 package dev.qload.bench;
 
+import dev.qload.core.config.Json;
 import java.util.List;
 import java.util.Locale;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /** The load matrix as text: the table printed on stdout and the JSON written beside the chart. */
 final class MatrixReport {
@@ -26,57 +29,41 @@ final class MatrixReport {
     }
 
     static String json(String command, String header, List<CaseResult> results) {
-        StringBuilder b = new StringBuilder("{\n");
-        b.append("  \"command\": ").append(quote(command)).append(",\n");
-        b.append("  \"run\": ").append(quote(header)).append(",\n");
-        b.append("  \"cases\": [");
-        for (int i = 0; i < results.size(); i++) {
-            CaseResult r = results.get(i);
+        ObjectNode root = Json.STRICT.createObjectNode();
+        root.put("command", command);
+        root.put("run", header);
+        ArrayNode cases = root.putArray("cases");
+        for (CaseResult r : results) {
             LoadCase c = r.loadCase();
-            b.append(i == 0 ? "\n" : ",\n").append("    {\"name\": ").append(quote(c.name())).append(", \"description\": ").append(quote(c.description()))
-                    .append(", \"load_average_before\": ").append(quote(r.loadAverageBefore())).append(", \"load_average_after\": ")
-                    .append(quote(r.loadAverageAfter())).append(", \"floor_ms\": ").append(number(r.floorMs())).append(", \"paths\": [");
-            for (int j = 0; j < c.paths().size(); j++) {
-                LoadPath p = c.paths().get(j);
+            ObjectNode cn = cases.addObject();
+            cn.put("name", c.name());
+            cn.put("description", c.description());
+            cn.put("load_average_before", r.loadAverageBefore());
+            cn.put("load_average_after", r.loadAverageAfter());
+            cn.put("floor_ms", r.floorMs());
+            ArrayNode paths = cn.putArray("paths");
+            for (LoadPath p : c.paths()) {
                 PathStats s = r.stats().get(p.name());
-                b.append(j == 0 ? "\n" : ",\n").append("      {\"name\": ").append(quote(p.name()))
-                        .append(", \"target\": ").append(quote(p.target().name().toLowerCase(Locale.ROOT)))
-                        .append(", \"versus\": ").append(p.versus() == null ? "null" : quote(p.versus()))
-                        .append(", \"median_ms\": ").append(number(s.medianMs()))
-                        .append(", \"min_ms\": ").append(number(s.minMs()))
-                        .append(", \"max_ms\": ").append(number(s.maxMs()))
-                        .append(", \"runs\": ").append(s.runs())
-                        .append(", \"times_floor\": ").append(number(r.timesFloor(p.name())))
-                        .append(", \"median_cpu_ms\": ").append(number(s.medianCpuMs()))
-                        .append(", \"cpu_times_floor\": ").append(number(r.cpuTimesFloor(p.name())))
-                        .append(", \"peak_anon_bytes\": ").append(s.peakAnonBytes())
-                        .append(", \"model_bytes\": ").append(s.modelBytes())
-                        .append(", \"target_ratio\": ").append(number(r.targetRatio(p)))
-                        .append(", \"verdict\": ").append(quote(r.verdict(p)))
-                        .append(", \"memory_verdict\": ").append(quote(r.memoryVerdict(p))).append('}');
-            }
-            b.append("\n    ]}");
-        }
-        return b.append("\n  ]\n}\n").toString();
-    }
-
-    private static String number(double v) {
-        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.4f", v) : "null";
-    }
-
-    static String quote(String s) {
-        StringBuilder b = new StringBuilder("\"");
-        for (char ch : s.toCharArray()) {
-            switch (ch) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                default -> {
-                    if (ch < 0x20) b.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
-                    else b.append(ch);
-                }
+                ObjectNode pn = paths.addObject();
+                pn.put("name", p.name());
+                pn.put("target", p.target().name().toLowerCase(Locale.ROOT));
+                pn.put("versus", p.versus());
+                pn.put("median_ms", s.medianMs());
+                pn.put("min_ms", s.minMs());
+                pn.put("max_ms", s.maxMs());
+                pn.put("runs", s.runs());
+                pn.put("times_floor", r.timesFloor(p.name()));
+                pn.put("median_cpu_ms", s.medianCpuMs());
+                pn.put("cpu_times_floor", r.cpuTimesFloor(p.name()));
+                pn.put("peak_anon_bytes", s.peakAnonBytes());
+                pn.put("model_bytes", s.modelBytes());
+                double ratio = r.targetRatio(p);
+                if (Double.isFinite(ratio)) pn.put("target_ratio", ratio);
+                else pn.putNull("target_ratio");
+                pn.put("verdict", r.verdict(p));
+                pn.put("memory_verdict", r.memoryVerdict(p));
             }
         }
-        return b.append('"').toString();
+        return Json.STRICT.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
     }
 }

@@ -51,31 +51,21 @@ final class PageCacheFloor {
 
     /** Every byte of every file read (FileChannel, positional) into private memory of {@code destination}. */
     static LoadSample read(List<Path> files, Destination destination) {
-        RunClock clock = RunClock.start();
-        long total = 0;
-        try (Arena arena = Arena.ofShared()) {
-            List<Thread> workers = new ArrayList<>();
-            AtomicLong sink = new AtomicLong();
-            for (Path f : files) {
-                long size = Files.size(f);
-                total += size;
-                MemorySegment dst = destination.allocate(size, arena);
-                forEachRange(size, workers, (from, to) -> {
-                    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
-                        var buf = dst.asSlice(from, to - from).asByteBuffer();
-                        long pos = from;
-                        while (buf.hasRemaining()) pos += ch.read(buf, pos);
-                        sink.addAndGet(dst.get(ValueLayout.JAVA_BYTE, from));
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                });
-            }
-            join(workers);
-            return clock.stop(total);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return overFiles(files, (f, arena, workers, sink) -> {
+            long size = Files.size(f);
+            MemorySegment dst = destination.allocate(size, arena);
+            forEachRange(size, workers, (from, to) -> {
+                try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+                    var buf = dst.asSlice(from, to - from).asByteBuffer();
+                    long pos = from;
+                    while (buf.hasRemaining()) pos += ch.read(buf, pos);
+                    sink.addAndGet(dst.get(ValueLayout.JAVA_BYTE, from));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            return size;
+        });
     }
 
     /**
@@ -85,27 +75,37 @@ final class PageCacheFloor {
      * touch of each page by the JDK) runs on each range first, instead of the touching loop.
      */
     static LoadSample touchMapping(List<Path> files, boolean prefetch) {
+        return overFiles(files, (f, arena, workers, sink) -> {
+            MemorySegment map;
+            try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+                map = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            }
+            forEachRange(map.byteSize(), workers, (from, to) -> {
+                if (prefetch) {
+                    map.asSlice(from, to - from).load();
+                    return;
+                }
+                long s = 0;
+                for (long p = from; p < to; p += PAGE) s += map.get(ValueLayout.JAVA_BYTE, p);
+                sink.addAndGet(s);
+            });
+            return map.byteSize();
+        });
+    }
+
+    /** Starts the threads for one file (adding them to {@code workers}); returns the file's bytes. */
+    private interface FileWork {
+        long start(Path file, Arena arena, List<Thread> workers, AtomicLong sink) throws IOException;
+    }
+
+    /** One timed run of {@code work} over every file, its threads joined, inside one arena closed afterwards. */
+    private static LoadSample overFiles(List<Path> files, FileWork work) {
         RunClock clock = RunClock.start();
         long total = 0;
         try (Arena arena = Arena.ofShared()) {
             List<Thread> workers = new ArrayList<>();
             AtomicLong sink = new AtomicLong();
-            for (Path f : files) {
-                MemorySegment map;
-                try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
-                    map = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-                }
-                total += map.byteSize();
-                forEachRange(map.byteSize(), workers, (from, to) -> {
-                    if (prefetch) {
-                        map.asSlice(from, to - from).load();
-                        return;
-                    }
-                    long s = 0;
-                    for (long p = from; p < to; p += PAGE) s += map.get(ValueLayout.JAVA_BYTE, p);
-                    sink.addAndGet(s);
-                });
-            }
+            for (Path f : files) total += work.start(f, arena, workers, sink);
             join(workers);
             return clock.stop(total);
         } catch (IOException e) {

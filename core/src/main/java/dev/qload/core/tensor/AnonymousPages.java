@@ -10,26 +10,31 @@ import java.util.Locale;
 
 /**
  * Private anonymous memory straight from Linux's {@code mmap} with {@code MAP_POPULATE}, for the
- * tensors a load fills completely. {@link Arena#allocate} is malloc followed by a pass that writes
- * zeros, and every 4 KiB page costs a trap into the kernel at its first touch (the zeroing pass
- * was 20 % of the JFR samples of an NF4 load). {@code MAP_POPULATE} has the kernel fault the whole
- * range in, already zeroed, inside the one call: no user-space zeroing pass and no trap per page.
- * Measured by issue 10's load matrix on this 2-core VM (bench/README.md): a BF16 load copied into
- * such memory took 0.77× the process CPU time of the same load into malloc'd memory, and plain
- * {@code mmap} without {@code MAP_POPULATE} (one trap per page during the copy) 1.17×.
- * Transparent huge pages are not asked for: {@code MADV_HUGEPAGE} made a read of the checkpoint
- * 1.1–4.8× slower here (direct compaction at fault time).
+ * tensors a load fills completely; opt-in ({@code -Dqload.offheap.pages=populate}), measured by
+ * issue 10's load matrix (bench/README.md, docs/BENCHMARKS.md).
+ *
+ * <p>Why it exists: {@link Arena#allocate} is malloc followed by a pass that writes zeros, and
+ * every 4 KiB page costs a trap into the kernel at its first touch (the zeroing pass,
+ * {@code SegmentFactories.initNativeMemory}, was 20 % of the JFR samples of an NF4 load).
+ * {@code MAP_POPULATE} has the kernel fault the whole range in, already zeroed, inside the call.
+ * What it measured on this 2-core VM: the process CPU time of a BF16 load copied into memory drops
+ * by 16–23 %, but the wall time does not follow: on a quiet machine it rose (0.57× → 0.75× the
+ * read floor), because concurrent {@code mmap} calls serialise on the process's mmap lock while
+ * the allocation phase populates. Hence off by default. Plain {@code mmap} without
+ * {@code MAP_POPULATE} is worse than malloc for qload (a trap per page during the user-space copy),
+ * and {@code MADV_HUGEPAGE} made a read of the checkpoint 2.7× slower (direct compaction at fault).
  *
  * <p>Used only where the JVM allows this module native access ({@code --enable-native-access},
- * as the qload launcher, the CLI jar's manifest and the build's tests do), on Linux, and unless
- * {@code -Dqload.offheap.mmap=false}; otherwise {@link OffHeap} falls back to {@code Arena.allocate}.
- * Constants: Linux {@code include/uapi/asm-generic/mman-common.h} (PROT_READ 1, PROT_WRITE 2,
- * MAP_PRIVATE 2, MAP_ANONYMOUS 0x20, MAP_POPULATE 0x8000; the same on x86-64 and arm64).
+ * as the qload launcher, the CLI jar's manifest and the build's tests do) and on Linux; otherwise
+ * {@link OffHeap} falls back to {@code Arena.allocate}. Constants: Linux
+ * {@code include/uapi/asm-generic/mman-common.h} (PROT_READ 1, PROT_WRITE 2, MAP_PRIVATE 2,
+ * MAP_ANONYMOUS 0x20, MAP_POPULATE 0x8000; the same on x86-64 and arm64).
  */
 final class AnonymousPages {
     /** Below this, malloc's heaps are as good and a system call per tensor is not worth it. */
     static final long MIN_BYTES = 1L << 20;
-    static final String DISABLE_PROPERTY = "qload.offheap.mmap";
+    /** {@code -Dqload.offheap.pages=populate} turns this on. */
+    static final String PROPERTY = "qload.offheap.pages";
 
     private static final int PROT_READ_WRITE = 1 | 2;
     private static final int MAP_PRIVATE_ANONYMOUS = 0x02 | 0x20;
@@ -56,7 +61,7 @@ final class AnonymousPages {
 
     /** Whether {@link #map} may be used for {@code bytes} now (read per call, so a benchmark can switch it). */
     static boolean usable(long bytes) {
-        return MMAP != null && bytes >= MIN_BYTES && !"false".equals(System.getProperty(DISABLE_PROPERTY));
+        return MMAP != null && bytes >= MIN_BYTES && "populate".equals(System.getProperty(PROPERTY));
     }
 
     /** {@code bytes} of zero pages, unmapped when {@code arena} closes; null when the kernel refuses (the caller falls back). */

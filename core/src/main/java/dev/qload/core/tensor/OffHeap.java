@@ -25,9 +25,10 @@ public final class OffHeap {
     }
 
     /**
-     * Like {@link #allocate}, for storage its caller overwrites completely: large requests get fresh
-     * zero pages from the kernel instead of malloc plus a zeroing pass (see {@link AnonymousPages});
-     * the result is zeroed either way. Issue 10.
+     * Like {@link #allocate}, for storage its caller overwrites completely. With
+     * {@code -Dqload.offheap.pages=populate}, large requests get zero pages populated by the kernel
+     * instead of malloc plus a zeroing pass (see {@link AnonymousPages}: less CPU, not less wall
+     * time, so off by default); the result is zeroed either way. Issue 10.
      */
     public static MemorySegment allocatePages(Arena arena, long bytes) {
         MemorySegment segment = AnonymousPages.usable(bytes) ? AnonymousPages.map(bytes, arena) : null;

@@ -9,17 +9,37 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.Test;
 
-/** {@link OffHeap#allocatePages}: zeroed, counted like any allocation, gone when the arena closes. */
+/** {@link OffHeap#allocatePages}: zeroed, counted like any allocation, gone when the arena closes; both page sources. */
 class AnonymousPagesTest {
 
     @Test
-    void pagesAreMappedWhereNativeAccessIsAllowed() {
+    void populatedPagesAreOptInAndAvailableWhereNativeAccessIsAllowed() {
+        assertTrue(!AnonymousPages.usable(AnonymousPages.MIN_BYTES), "on without being asked for");
         // the build's tests run with --enable-native-access=ALL-UNNAMED (qload.jvm.args), as the CLI does
-        assertTrue(AnonymousPages.usable(AnonymousPages.MIN_BYTES), "mmap path unavailable: the allocation tests below would test malloc only");
+        withPopulatedPages(() -> assertTrue(AnonymousPages.usable(AnonymousPages.MIN_BYTES), "mmap path unavailable"));
+        withPopulatedPages(() -> assertTrue(!AnonymousPages.usable(AnonymousPages.MIN_BYTES - 1), "small requests stay with malloc"));
     }
 
     @Test
-    void largeAllocationsAreZeroedWritableAndCounted() {
+    void largePopulatedAllocationsAreZeroedWritableAndCounted() {
+        withPopulatedPages(AnonymousPagesTest::allocationsAreZeroedWritableAndCounted);
+    }
+
+    @Test
+    void defaultAllocationsAreZeroedWritableAndCounted() {
+        allocationsAreZeroedWritableAndCounted();
+    }
+
+    private static void withPopulatedPages(Runnable body) {
+        System.setProperty(AnonymousPages.PROPERTY, "populate");
+        try {
+            body.run();
+        } finally {
+            System.clearProperty(AnonymousPages.PROPERTY);
+        }
+    }
+
+    private static void allocationsAreZeroedWritableAndCounted() {
         for (long bytes : new long[] {1, 4097, AnonymousPages.MIN_BYTES - 1, AnonymousPages.MIN_BYTES, 3 * AnonymousPages.MIN_BYTES + 4097}) {
             long live = OffHeap.liveBytes(), total = OffHeap.totalAllocatedBytes();
             MemorySegment kept;
@@ -39,21 +59,6 @@ class AnonymousPagesTest {
             assertEquals(live, OffHeap.liveBytes());
             MemorySegment closed = kept;
             assertThrows(IllegalStateException.class, () -> closed.get(ValueLayout.JAVA_BYTE, 0), "usable after its arena closed");
-        }
-    }
-
-    @Test
-    void theSwitchFallsBackToArenaMemory() {
-        System.setProperty(AnonymousPages.DISABLE_PROPERTY, "false");
-        try {
-            assertTrue(!AnonymousPages.usable(AnonymousPages.MIN_BYTES));
-            try (Arena arena = Arena.ofShared()) {
-                MemorySegment s = OffHeap.allocatePages(arena, AnonymousPages.MIN_BYTES);
-                assertEquals(0, s.get(ValueLayout.JAVA_BYTE, AnonymousPages.MIN_BYTES - 1));
-                OffHeap.released(AnonymousPages.MIN_BYTES);
-            }
-        } finally {
-            System.clearProperty(AnonymousPages.DISABLE_PROPERTY);
         }
     }
 }
