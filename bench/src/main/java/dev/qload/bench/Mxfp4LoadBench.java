@@ -6,8 +6,6 @@ import dev.qload.core.load.LoadReport;
 import dev.qload.core.load.LoadedModel;
 import dev.qload.core.load.Residency;
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -111,22 +109,8 @@ public final class Mxfp4LoadBench {
 
     /** {@code bytes} of fresh private memory, allocated (zeroed) and filled once, split into one range per core. */
     static Sample writeFloor(long bytes) {
-        QuantizeOnLoadBench.AnonSampler sampler = QuantizeOnLoadBench.AnonSampler.start();
-        long t0 = System.nanoTime();
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment dst = arena.allocate(bytes, 64);
-            int threads = Runtime.getRuntime().availableProcessors();
-            long chunk = (bytes + threads - 1) / threads;
-            List<Thread> workers = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                long from = t * chunk, to = Math.min(bytes, from + chunk);
-                if (from < to) workers.add(Thread.ofPlatform().start(() -> dst.asSlice(from, to - from).fill((byte) 1)));
-            }
-            for (Thread w : workers) w.join();
-            return new Sample((System.nanoTime() - t0) / 1e6, sampler.stop(), bytes, bytes);
-        } catch (InterruptedException e) {
-            throw new IllegalStateException(e);
-        }
+        LoadSample s = PageCacheFloor.write(bytes);
+        return new Sample(s.ms(), s.peakAnonBytes(), bytes, bytes);
     }
 
     static double median(List<Sample> samples) {

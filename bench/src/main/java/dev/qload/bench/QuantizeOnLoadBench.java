@@ -6,13 +6,8 @@ import dev.qload.core.load.LoadReport;
 import dev.qload.core.load.LoadedModel;
 import dev.qload.core.load.Residency;
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -106,58 +101,13 @@ public final class QuantizeOnLoadBench {
 
     /** Every byte of every file into private memory, the files split into one contiguous range per core. */
     static Sample readFloor(List<Path> files, long total) {
-        AnonSampler sampler = AnonSampler.start();
-        long t0 = System.nanoTime();
-        try (Arena arena = Arena.ofShared()) {
-            int threads = Runtime.getRuntime().availableProcessors();
-            List<Thread> workers = new ArrayList<>();
-            AtomicLong sum = new AtomicLong();
-            for (Path f : files) {
-                long size = Files.size(f);
-                MemorySegment dst = arena.allocate(size, 64);
-                long chunk = (size + threads - 1) / threads;
-                for (int t = 0; t < threads; t++) {
-                    long from = t * chunk, to = Math.min(size, from + chunk);
-                    if (from >= to) continue;
-                    workers.add(Thread.ofPlatform().start(() -> {
-                        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
-                            var buf = dst.asSlice(from, to - from).asByteBuffer();
-                            long pos = from;
-                            while (buf.hasRemaining()) pos += ch.read(buf, pos);
-                            sum.addAndGet(dst.get(ValueLayout.JAVA_BYTE, from));
-                        } catch (IOException e) {
-                            throw new java.io.UncheckedIOException(e);
-                        }
-                    }));
-                }
-            }
-            for (Thread w : workers) w.join();
-            double ms = (System.nanoTime() - t0) / 1e6;
-            return new Sample(ms, sampler.stop(), total, total);
-        } catch (IOException | InterruptedException e) {
-            throw new IllegalStateException(e);
-        }
+        LoadSample s = PageCacheFloor.read(files, PageCacheFloor.Destination.ARENA);
+        return new Sample(s.ms(), s.peakAnonBytes(), total, total);
     }
 
-    static void jlama(Path dir, String quantization, double floorMs) throws IOException, InterruptedException {
-        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String cp = System.getProperty("java.class.path");
-        List<String> cmd = List.of(javaBin, "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "--sun-misc-unsafe-memory-access=allow", "-Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0",
-                "--add-opens=jdk.incubator.vector/jdk.incubator.vector=ALL-UNNAMED", "-cp", cp, JlamaLoadProbe.class.getName(),
-                dir.toString(), quantization);
+    static void jlama(Path dir, String quantization, double floorMs) {
         List<Double> ms = new ArrayList<>();
-        for (int i = 0; i < 2; i++) { // a fresh JVM each time: the second run has the same warm page cache as qload's
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes());
-            p.waitFor();
-            var m = java.util.regex.Pattern.compile("jlama_load_ms=(\\d+)").matcher(out);
-            if (!m.find()) {
-                System.out.println("jlama " + quantization + " load failed:\n" + out);
-                return;
-            }
-            ms.add(Double.parseDouble(m.group(1)));
-        }
+        for (int i = 0; i < 2; i++) ms.add(JlamaChild.run(dir, quantization, false).loadMs()); // the second has the same warm page cache as qload's
         double last = ms.getLast();
         System.out.printf(Locale.ROOT, "%-40s %10.1f %8s %10s %13.2f   (own JVM; runs %s)%n", "Jlama 0.8.4, on-load " + quantization, last, "", "",
                 last / floorMs, ms);
@@ -183,7 +133,9 @@ public final class QuantizeOnLoadBench {
             });
         }
 
+        /** Starts sampling after handing malloc's freed memory back (see {@link AnonymousMemory#releaseFreedMalloc}). */
         static AnonSampler start() {
+            AnonymousMemory.releaseFreedMalloc();
             return new AnonSampler();
         }
 

@@ -58,6 +58,15 @@ public final class SyntheticLlama {
             return new Spec(1024, 4864, 24, 16, 8, 32000, 2048, 20240501L);
         }
 
+        /**
+         * ≈ 1.1 B parameters, 2.2 GB in BF16: TinyLlama-1.1B's shape (hidden 2048, intermediate 5632,
+         * 22 layers, 32 heads of 64, 4 KV heads, vocabulary 32000, untied head), the largest Llama
+         * that loads twice over beside the other work on this 23 GB machine.
+         */
+        public static Spec oneBillion() {
+            return new Spec(2048, 5632, 22, 32, 4, 32000, 2048, 20240502L);
+        }
+
         /** For the unit test: 2 layers, hidden 64. */
         public static Spec tiny() {
             return new Spec(64, 160, 2, 4, 2, 512, 128, 7L);
@@ -87,16 +96,47 @@ public final class SyntheticLlama {
         }
     }
 
+    /**
+     * How the same weights are stored: the dtype of every tensor (the values are the same normal
+     * draws, rounded to nearest even into BF16 or F16, or kept as F32) and the shard size handed to
+     * {@link CheckpointWriter} (5 GB, its default, gives one file for every model here).
+     */
+    public record Storage(DType dtype, long maxShardBytes) {
+        public Storage {
+            if (dtype != DType.BF16 && dtype != DType.F16 && dtype != DType.F32) throw new IllegalArgumentException("BF16, F16 or F32, not " + dtype);
+        }
+
+        /** BF16 in one file, as every benchmark before issue 10 used. */
+        public static Storage bf16SingleFile() {
+            return new Storage(DType.BF16, CheckpointWriter.DEFAULT_MAX_SHARD_BYTES);
+        }
+
+        boolean isDefault() {
+            return equals(bf16SingleFile());
+        }
+
+        /** The stamp of {@code spec} stored this way: unchanged for the default, so existing checkpoints stay valid. */
+        String stamp(Spec spec) {
+            if (isDefault()) return spec.toString();
+            return spec.toString().replace("dtype=bf16", "dtype=" + dtype.name().toLowerCase(Locale.ROOT)) + " max_shard_bytes=" + maxShardBytes;
+        }
+    }
+
     private SyntheticLlama() {}
 
     /** Returns {@code dir}, generating the checkpoint there first unless it is already present for {@code spec}. */
     public static Path ensure(Path dir, Spec spec) {
+        return ensure(dir, spec, Storage.bf16SingleFile());
+    }
+
+    /** Returns {@code dir}, generating the checkpoint there first unless it is already present for {@code spec} stored as {@code storage}. */
+    public static Path ensure(Path dir, Spec spec, Storage storage) {
         dir = dir.toAbsolutePath().normalize();
-        if (isPresent(dir, spec)) return dir;
+        if (isPresent(dir, spec, storage)) return dir;
         try {
             Files.createDirectories(dir.getParent());
             Path tmp = Files.createTempDirectory(dir.getParent(), dir.getFileName() + ".tmp-");
-            write(tmp, spec);
+            write(tmp, spec, storage);
             try {
                 Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
             } catch (UnsupportedOperationException ignored) {
@@ -111,9 +151,13 @@ public final class SyntheticLlama {
     }
 
     public static boolean isPresent(Path dir, Spec spec) {
+        return isPresent(dir, spec, Storage.bf16SingleFile());
+    }
+
+    static boolean isPresent(Path dir, Spec spec, Storage storage) {
         try {
             Path stamp = dir.resolve(STAMP);
-            return Files.isRegularFile(stamp) && Files.readString(stamp).strip().equals(spec.toString());
+            return Files.isRegularFile(stamp) && Files.readString(stamp).strip().equals(storage.stamp(spec));
         } catch (IOException e) {
             return false;
         }
@@ -121,58 +165,75 @@ public final class SyntheticLlama {
 
     /** Writes every file of the checkpoint into {@code dir} (which need not exist). */
     public static void write(Path dir, Spec spec) throws IOException {
+        write(dir, spec, Storage.bf16SingleFile());
+    }
+
+    static void write(Path dir, Spec spec, Storage storage) throws IOException {
         Files.createDirectories(dir);
         try (Arena arena = Arena.ofShared()) {
-            Map<String, Tensor> stateDict = stateDict(spec, arena);
+            Map<String, Tensor> stateDict = stateDict(spec, storage.dtype(), arena);
             stateDict.entrySet().parallelStream().forEach(e -> fill(e.getKey(), e.getValue(), spec.seed()));
-            CheckpointWriter.save(dir, stateDict, CheckpointWriter.DEFAULT_MAX_SHARD_BYTES);
+            CheckpointWriter.save(dir, stateDict, storage.maxShardBytes());
         }
-        Files.writeString(dir.resolve("config.json"), configJson(spec), StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve("config.json"), configJson(spec, storage.dtype()), StandardCharsets.UTF_8);
         Files.writeString(dir.resolve("generation_config.json"),
                 "{\n  \"bos_token_id\": 1,\n  \"eos_token_id\": 2,\n  \"do_sample\": false\n}\n", StandardCharsets.UTF_8);
         TokenizerJson.write(dir, spec.vocab());
-        Files.writeString(dir.resolve(STAMP), spec + "\n", StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve(STAMP), storage.stamp(spec) + "\n", StandardCharsets.UTF_8);
     }
 
     /** The state dict in transformers' order, every tensor allocated (zeroed) in {@code arena}. */
     static Map<String, Tensor> stateDict(Spec s, Arena arena) {
+        return stateDict(s, DType.BF16, arena);
+    }
+
+    static Map<String, Tensor> stateDict(Spec s, DType dtype, Arena arena) {
         Map<String, Tensor> sd = new LinkedHashMap<>();
         int hd = s.headDim();
-        sd.put("model.embed_tokens.weight", bf16(arena, s.vocab(), s.hidden()));
+        sd.put("model.embed_tokens.weight", tensor(dtype, arena, s.vocab(), s.hidden()));
         for (int i = 0; i < s.layers(); i++) {
             String p = "model.layers." + i + ".";
-            sd.put(p + "self_attn.q_proj.weight", bf16(arena, s.heads() * hd, s.hidden()));
-            sd.put(p + "self_attn.k_proj.weight", bf16(arena, s.kvHeads() * hd, s.hidden()));
-            sd.put(p + "self_attn.v_proj.weight", bf16(arena, s.kvHeads() * hd, s.hidden()));
-            sd.put(p + "self_attn.o_proj.weight", bf16(arena, s.hidden(), s.heads() * hd));
-            sd.put(p + "mlp.gate_proj.weight", bf16(arena, s.intermediate(), s.hidden()));
-            sd.put(p + "mlp.up_proj.weight", bf16(arena, s.intermediate(), s.hidden()));
-            sd.put(p + "mlp.down_proj.weight", bf16(arena, s.hidden(), s.intermediate()));
-            sd.put(p + "input_layernorm.weight", bf16(arena, s.hidden()));
-            sd.put(p + "post_attention_layernorm.weight", bf16(arena, s.hidden()));
+            sd.put(p + "self_attn.q_proj.weight", tensor(dtype, arena, s.heads() * hd, s.hidden()));
+            sd.put(p + "self_attn.k_proj.weight", tensor(dtype, arena, s.kvHeads() * hd, s.hidden()));
+            sd.put(p + "self_attn.v_proj.weight", tensor(dtype, arena, s.kvHeads() * hd, s.hidden()));
+            sd.put(p + "self_attn.o_proj.weight", tensor(dtype, arena, s.hidden(), s.heads() * hd));
+            sd.put(p + "mlp.gate_proj.weight", tensor(dtype, arena, s.intermediate(), s.hidden()));
+            sd.put(p + "mlp.up_proj.weight", tensor(dtype, arena, s.intermediate(), s.hidden()));
+            sd.put(p + "mlp.down_proj.weight", tensor(dtype, arena, s.hidden(), s.intermediate()));
+            sd.put(p + "input_layernorm.weight", tensor(dtype, arena, s.hidden()));
+            sd.put(p + "post_attention_layernorm.weight", tensor(dtype, arena, s.hidden()));
         }
-        sd.put("model.norm.weight", bf16(arena, s.hidden()));
-        sd.put("lm_head.weight", bf16(arena, s.vocab(), s.hidden()));
+        sd.put("model.norm.weight", tensor(dtype, arena, s.hidden()));
+        sd.put("lm_head.weight", tensor(dtype, arena, s.vocab(), s.hidden()));
         return sd;
     }
 
-    private static Tensor bf16(Arena arena, long... dims) {
-        return Tensor.allocate(Shape.of(dims), DType.BF16, arena);
+    private static Tensor tensor(DType dtype, Arena arena, long... dims) {
+        return Tensor.allocate(Shape.of(dims), dtype, arena);
     }
 
     private static final ValueLayout.OfShort BF16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final short BF16_ONE = FloatFormats.floatToBf16(1f);
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** Norms (1-D) are 1, as {@code LlamaRMSNorm} initialises them; matrices are normal(0, 0.02). */
+    /**
+     * Norms (1-D) are 1, as {@code LlamaRMSNorm} initialises them; matrices are normal(0, 0.02).
+     * The draws do not depend on the dtype, so the F32, F16 and BF16 files hold the same weights
+     * up to rounding.
+     */
     static void fill(String name, Tensor t, long seed) {
         MemorySegment d = t.data();
         long n = t.elementCount();
-        if (t.shape().rank() == 1) {
-            for (long i = 0; i < n; i++) d.setAtIndex(BF16, i, BF16_ONE);
-            return;
+        DType dtype = t.dtype();
+        SplittableRandom random = t.shape().rank() == 1 ? null : new SplittableRandom(mix(seed, name));
+        for (long i = 0; i < n; i++) {
+            float v = random == null ? 1f : (float) (0.02 * random.nextGaussian());
+            switch (dtype) {
+                case BF16 -> d.setAtIndex(BF16, i, FloatFormats.floatToBf16(v));
+                case F16 -> d.setAtIndex(BF16, i, FloatFormats.floatToF16(v));
+                case F32 -> d.setAtIndex(F32, i, v);
+                default -> throw new IllegalArgumentException("no synthetic " + dtype + " weights");
+            }
         }
-        SplittableRandom random = new SplittableRandom(mix(seed, name));
-        for (long i = 0; i < n; i++) d.setAtIndex(BF16, i, FloatFormats.floatToBf16((float) (0.02 * random.nextGaussian())));
     }
 
     /** A 64-bit seed from the spec's seed and the tensor name (FNV-1a, then SplitMix64's finaliser). */
@@ -189,6 +250,16 @@ public final class SyntheticLlama {
 
     /** The fields transformers' {@code LlamaConfig} writes, plus those Jlama's {@code LlamaConfig} requires. */
     static String configJson(Spec s) {
+        return configJson(s, DType.BF16);
+    }
+
+    /** {@code torch_dtype} names the stored dtype, as transformers' {@code save_pretrained} writes it. */
+    static String configJson(Spec s, DType dtype) {
+        String torchDtype = switch (dtype) {
+            case F16 -> "float16";
+            case F32 -> "float32";
+            default -> "bfloat16";
+        };
         return String.format(Locale.ROOT, """
                 {
                   "architectures": ["LlamaForCausalLM"],
@@ -212,12 +283,12 @@ public final class SyntheticLlama {
                   "rope_scaling": null,
                   "rope_theta": 10000.0,
                   "tie_word_embeddings": false,
-                  "torch_dtype": "bfloat16",
+                  "torch_dtype": "%s",
                   "transformers_version": "4.46.0",
                   "use_cache": true,
                   "vocab_size": %d
                 }
-                """, s.headDim(), s.hidden(), s.intermediate(), s.maxPositions(), s.heads(), s.layers(), s.kvHeads(), s.vocab());
+                """, s.headDim(), s.hidden(), s.intermediate(), s.maxPositions(), s.heads(), s.layers(), s.kvHeads(), torchDtype, s.vocab());
     }
 
     static void deleteRecursively(Path dir) throws IOException {

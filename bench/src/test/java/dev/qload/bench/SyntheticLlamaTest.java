@@ -98,7 +98,7 @@ class SyntheticLlamaTest {
         }
     }
 
-    private static Tensor tensor(Module root, String path, String slot) {
+    static Tensor tensor(Module root, String path, String slot) {
         return root.find(path).slot(slot).get();
     }
 }

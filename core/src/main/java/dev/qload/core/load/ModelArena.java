@@ -18,9 +18,9 @@ final class ModelArena implements AutoCloseable {
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    /** A zeroed CPU tensor; safe to call from several threads. */
+    /** A zeroed CPU tensor; safe to call from several threads. Through OffHeap.allocatePages: see there for the opt-in page source. */
     Tensor allocate(Shape shape, DType dtype) {
-        Tensor t = Tensor.allocate(shape, dtype, arena);
+        Tensor t = Tensor.wrap(shape, dtype, OffHeap.allocatePages(arena, shape.byteSize(dtype)));
         bytes.addAndGet(t.byteSize());
         return t;
     }

@@ -21,7 +21,22 @@ public final class OffHeap {
     private OffHeap() {}
 
     public static MemorySegment allocate(Arena arena, long bytes) {
-        MemorySegment segment = arena.allocate(Math.max(bytes, 1), ALIGNMENT).asSlice(0, bytes);
+        return counted(arena.allocate(Math.max(bytes, 1), ALIGNMENT).asSlice(0, bytes));
+    }
+
+    /**
+     * Like {@link #allocate}, for storage its caller overwrites completely. With
+     * {@code -Dqload.offheap.pages=populate}, large requests get zero pages populated by the kernel
+     * instead of malloc plus a zeroing pass (see {@link AnonymousPages}: less CPU, not less wall
+     * time, so off by default); the result is zeroed either way. Issue 10.
+     */
+    public static MemorySegment allocatePages(Arena arena, long bytes) {
+        MemorySegment segment = AnonymousPages.usable(bytes) ? AnonymousPages.map(bytes, arena) : null;
+        return segment == null ? allocate(arena, bytes) : counted(segment);
+    }
+
+    private static MemorySegment counted(MemorySegment segment) {
+        long bytes = segment.byteSize();
         TOTAL.addAndGet(bytes);
         long live = LIVE.addAndGet(bytes);
         PEAK.accumulateAndGet(live, Math::max);

@@ -51,6 +51,7 @@ final class Blockwise4bit {
         Kernels k = Kernels.get();
         float[] block = new float[blocksize];
         byte[] buckets = new byte[blocksize];
+        byte[] pairs = new byte[(blocksize + 1) / 2];
         for (long b = firstBlock; b < endBlock; b++) {
             long start = b * blocksize;
             int len = (int) Math.min(blocksize, n - start);
@@ -61,12 +62,14 @@ final class Blockwise4bit {
             absmax.setAtIndex(F32, b, partial ? clamped : max);
             // The same arithmetic as scale(): reciprocal multiply for a full block, true division for the partial one.
             k.bucketize(block, 0, len, 1f / clamped, partial ? clamped : Float.NaN, midpoints, buckets, 0);
-            long byteAt = start >>> 1;
-            for (int i = 0; i < len; i += 2, byteAt++) {
+            // packed in an array, then one copy per block rather than a bounds-checked segment write
+            // per byte (quantizeBlocks' own frames were 14 % of an NF4 load's JFR samples, issue 10)
+            for (int i = 0, p = 0; i < len; i += 2, p++) {
                 int hi = codeOf[buckets[i]];
                 int lo = i + 1 < len ? codeOf[buckets[i + 1]] : padding;
-                packed.set(ValueLayout.JAVA_BYTE, byteAt, (byte) (hi << 4 | lo));
+                pairs[p] = (byte) (hi << 4 | lo);
             }
+            MemorySegment.copy(pairs, 0, packed, ValueLayout.JAVA_BYTE, start >>> 1, (len + 1) / 2);
         }
     }
 

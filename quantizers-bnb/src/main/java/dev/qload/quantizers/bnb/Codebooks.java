@@ -121,15 +121,18 @@ final class Codebooks {
      * the lower one. Checked bit for bit against tools/fixtures/bnb.
      */
     static final class Bucketizer {
-        /** Cells over [−1, 1] for the constant-time path; narrow enough that no cell holds two midpoints. */
+        /** Cells over [−1, 1]: narrow enough that no cell of the 4-bit tables holds two midpoints. */
         private static final int CELLS = 4096;
 
         private final float[] midpoints;
         private final int[] codeOfBucket;
-        // Constant-time path: bucket = cellBucket[c] + (x > cellMidpoint[c]), exact because the cell map
-        // is monotone and each cell holds at most one midpoint (null when the table is too dense for that).
-        private final int[] cellBucket;
-        private final float[] cellMidpoint;
+        // The midpoints of cell c are midpoints[cellStart[c] .. cellStart[c+1]): the cell map is
+        // monotone, so every midpoint of a lower cell is below x and every one of a higher cell above
+        // it, and only those of x's own cell need comparing. For the 4-bit tables a cell holds at most
+        // one (constant time); the 8-bit dynamic map, dense near 0, has a few crowded cells, searched
+        // by bisection (issue 10: its full bisection over 255 midpoints took 17 % of an NF4 load).
+        private final int[] cellStart;
+        private final boolean oneMidpointPerCell;
 
         Bucketizer(float[] table) {
             Integer[] order = new Integer[table.length];
@@ -139,23 +142,14 @@ final class Codebooks {
             midpoints = new float[table.length - 1];
             for (int i = 0; i < table.length; i++) codeOfBucket[i] = order[i];
             for (int i = 0; i < midpoints.length; i++) midpoints[i] = (table[order[i]] + table[order[i + 1]]) / 2f;
-            int[] bucket = new int[CELLS];
-            float[] mid = new float[CELLS];
-            java.util.Arrays.fill(mid, Float.POSITIVE_INFINITY);
-            boolean usable = true;
-            int[] before = new int[CELLS + 1]; // midpoints in cells below c
-            for (float m : midpoints) {
-                int c = cell(m);
-                if (mid[c] != Float.POSITIVE_INFINITY) usable = false;
-                mid[c] = m;
-                before[c + 1]++;
-            }
+            cellStart = new int[CELLS + 1]; // first the count per cell, then its prefix sum
+            for (float m : midpoints) cellStart[cell(m) + 1]++;
+            int most = 0;
             for (int c = 0; c < CELLS; c++) {
-                before[c + 1] += before[c];
-                bucket[c] = before[c];
+                most = Math.max(most, cellStart[c + 1]);
+                cellStart[c + 1] += cellStart[c];
             }
-            cellBucket = usable ? bucket : null;
-            cellMidpoint = usable ? mid : null;
+            oneMidpointPerCell = most <= 1;
         }
 
         private static int cell(float x) {
@@ -165,11 +159,8 @@ final class Codebooks {
 
         /** The code of x: bucket = number of midpoints strictly below x. */
         int code(float x) {
-            if (cellBucket != null) {
-                int c = cell(x);
-                return codeOfBucket[cellBucket[c] + (x > cellMidpoint[c] ? 1 : 0)];
-            }
-            int lo = 0, hi = midpoints.length; // first index with midpoints[i] >= x
+            int c = cell(x);
+            int lo = cellStart[c], hi = cellStart[c + 1]; // first index in [lo, hi) with midpoints[i] >= x
             while (lo < hi) {
                 int m = (lo + hi) >>> 1;
                 if (midpoints[m] < x) lo = m + 1;
@@ -200,7 +191,7 @@ final class Codebooks {
         }
 
         boolean hasConstantTimePath() {
-            return cellBucket != null;
+            return oneMidpointPerCell;
         }
     }
 

@@ -184,4 +184,23 @@ class BnbFormatTest {
             for (float x : probes) assertEquals(b.codeBySearch(x), b.code(x), "x = " + x);
         }
     }
+
+    @Test
+    void cellLookupOfTheCrowdedDynamicMapAgreesWithTheBinarySearchEverywhere() {
+        // The 8-bit dynamic map (nested absmax) crowds dozens of midpoints into the cells around 0.
+        Codebooks.Bucketizer b = Codebooks.DYNAMIC_CODES;
+        assertTrue(!b.hasConstantTimePath(), "the dynamic map should have crowded cells, or this test tests nothing new");
+        java.util.List<Float> probes = new java.util.ArrayList<>();
+        for (float m : b.midpoints()) {
+            probes.add(m);
+            probes.add(Math.nextUp(m));
+            probes.add(Math.nextDown(m));
+        }
+        for (int i = -1_000_000; i <= 1_000_000; i++) {
+            probes.add(i / 1_000_000f);
+            probes.add(i * 1e-9f);
+        }
+        for (float x : new float[] {-2f, 2f, Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, -0f, 0f, Float.MIN_VALUE}) probes.add(x);
+        for (float x : probes) assertEquals(b.codeBySearch(x), b.code(x), "x = " + x);
+    }
 }

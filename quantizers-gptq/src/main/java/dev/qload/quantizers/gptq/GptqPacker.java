@@ -43,15 +43,25 @@ final class GptqPacker {
             }
         }
         int[] intweight = new int[in * out];
-        for (int c = 0; c < out; c++) {
-            for (int k = 0; k < in; k++) {
-                int i = r.gIdx()[k] * out + c;
-                float v = ((float) r.q()[c * in + k] + zeroScale[i]) / scaleH[i];
-                intweight[k * out + c] = (int) Math.max(0, Math.min(maxq, Math.rint(v)));
+        // [out, in] to [in, out] in TILE × TILE tiles, so that both sides stay in the L1 cache (issue 10:
+        // the column-by-column transposition was the largest item of a GPTQ RTN quantize-on-load)
+        for (int k0 = 0; k0 < in; k0 += TILE) {
+            for (int c0 = 0; c0 < out; c0 += TILE) {
+                for (int c = c0, cEnd = Math.min(out, c0 + TILE); c < cEnd; c++) {
+                    for (int k = k0, kEnd = Math.min(in, k0 + TILE); k < kEnd; k++) {
+                        int i = r.gIdx()[k] * out + c;
+                        float v = ((float) r.q()[c * in + k] + zeroScale[i]) / scaleH[i];
+                        intweight[k * out + c] = (int) Math.max(0, Math.min(maxq, Math.rint(v)));
+                    }
+                }
             }
         }
         Tensor qweight = Tensor.allocate(Shape.of((long) in * bits / 32, out), DType.I32, Arena.ofAuto());
-        for (int c = 0; c < out; c++) packStream(qweight.data(), c, out, intweight, c, out, in, bits);
+        if (32 % bits == 0 && in % (32 / bits) == 0) {
+            packRows(qweight.data(), intweight, in, out, bits);
+        } else {
+            for (int c = 0; c < out; c++) packStream(qweight.data(), c, out, intweight, c, out, in, bits);
+        }
         int[] fields = new int[groups * out];
         for (int i = 0; i < fields.length; i++) fields[i] = config.v2() ? zeroInt[i] : (zeroInt[i] - 1) & maxq;
         long zeroWords = (long) out * bits / 32;
@@ -60,6 +70,27 @@ final class GptqPacker {
         Tensor gIdx = Tensor.allocate(Shape.of(in), DType.I32, Arena.ofAuto());
         for (int k = 0; k < in; k++) gIdx.data().setAtIndex(GptqLinear.I32, k, r.gIdx()[k]);
         return new Tensor[] {qweight, qzeros, scales, gIdx};
+    }
+
+    private static final int TILE = 64;
+
+    /**
+     * The layout {@link #packStream} writes column by column, for widths that divide 32 (2, 4, 8
+     * bits): word row w of every column at once, from input rows w·(32/bits) … — each qweight row
+     * is built in an int[] and copied once, instead of a read-modify-write per field at a stride of
+     * {@code out} words.
+     */
+    static void packRows(MemorySegment words, int[] intweight, int in, int out, int bits) {
+        int perWord = 32 / bits, mask = (1 << bits) - 1;
+        int[] row = new int[out];
+        for (int w = 0; w < in / perWord; w++) {
+            java.util.Arrays.fill(row, 0);
+            for (int j = 0; j < perWord; j++) {
+                int base = (w * perWord + j) * out, shift = j * bits;
+                for (int c = 0; c < out; c++) row[c] |= (intweight[base + c] & mask) << shift;
+            }
+            MemorySegment.copy(row, 0, words, GptqLinear.I32, (long) w * out * Integer.BYTES, out); // the offset is in bytes
+        }
     }
 
     /**

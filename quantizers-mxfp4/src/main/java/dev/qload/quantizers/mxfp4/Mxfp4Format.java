@@ -84,16 +84,32 @@ final class Mxfp4Format {
         float dequantScale = Float.intBitsToFloat(rounded);
         float quantScale = rounded == 0 ? 0f : 1.0f / dequantScale;
         for (int i = 0; i < GROUP; i += 2) {
-            int lo = encodeE2m1(x[xOff + i] * quantScale), hi = encodeE2m1(x[xOff + i + 1] * quantScale);
+            int lo = encodeE2m1ByThresholds(x[xOff + i] * quantScale), hi = encodeE2m1ByThresholds(x[xOff + i + 1] * quantScale);
             out[outOff + i / 2] = (byte) (lo | hi << 4);
         }
         return rounded >>> 23;
     }
 
     /**
+     * {@link #encodeE2m1}'s code without its branches, the one quantizing uses (issue 10: the bit
+     * manipulation, with a data-dependent branch on |q| < 1, was most of an MXFP4 quantize-on-load).
+     * The magnitude code is the number of midpoints between neighbouring E2M1 values that |q| is past:
+     * 0.25, 0.75, 1.25, 1.75, 2.5, 3.5, 5. On a midpoint, round to nearest even picks the even code,
+     * so the comparison is {@code >} where the code below is even (0, 2, 4, 6: midpoints 0.25, 1.25,
+     * 2.5, 5) and {@code >=} where it is odd (1, 3, 5: 0.75, 1.75, 3.5). Above 6 it saturates at 7 as
+     * {@link #encodeE2m1} does. Tested against it over a sweep of float bit patterns.
+     */
+    static int encodeE2m1ByThresholds(float q) {
+        float a = Math.abs(q);
+        int magnitude = (a > 0.25f ? 1 : 0) + (a >= 0.75f ? 1 : 0) + (a > 1.25f ? 1 : 0) + (a >= 1.75f ? 1 : 0)
+                + (a > 2.5f ? 1 : 0) + (a >= 3.5f ? 1 : 0) + (a > 5f ? 1 : 0);
+        return (Float.floatToRawIntBits(q) >>> 31) << 3 | magnitude;
+    }
+
+    /**
      * An F32 value already divided by its scale (|q| ≤ 6 by construction) to its E2M1 code, round to
      * nearest even: mxfp4_ref.encode_e2m1(rounding="rtne"), the bit manipulation of
-     * downcast_to_mxfp_torch done on the F32 fields.
+     * downcast_to_mxfp_torch done on the F32 fields. The reference twin of {@link #encodeE2m1ByThresholds}.
      */
     static int encodeE2m1(float q) {
         int bits = Float.floatToRawIntBits(q);

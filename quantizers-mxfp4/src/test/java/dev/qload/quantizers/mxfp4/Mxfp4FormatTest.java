@@ -103,6 +103,25 @@ class Mxfp4FormatTest {
         float[] codes = Mxfp4Fixtures.floats("e2m1-encode.safetensors", "codes_rtne");
         for (int i = 0; i < inputs.length; i++) {
             assertEquals((int) codes[i], Mxfp4Format.encodeE2m1(inputs[i]), "input " + inputs[i] + " (0x" + Integer.toHexString(Float.floatToRawIntBits(inputs[i])) + ")");
+            assertEquals((int) codes[i], Mxfp4Format.encodeE2m1ByThresholds(inputs[i]), "thresholds, input " + inputs[i]);
+        }
+    }
+
+    @Test
+    void thresholdEncodingAgreesWithTheBitManipulationOnASweepOfFloats() {
+        // Every 61st bit pattern from 0 to beyond 8 (so past saturation) with both signs, and every
+        // midpoint and E2M1 value with its float neighbours.
+        for (int bits = 0; bits <= Float.floatToRawIntBits(8.5f); bits += 61) {
+            for (int sign : new int[] {0, 0x80000000}) {
+                float q = Float.intBitsToFloat(bits | sign);
+                assertEquals(Mxfp4Format.encodeE2m1(q), Mxfp4Format.encodeE2m1ByThresholds(q), "q = " + q);
+            }
+        }
+        float[] edges = {0f, 0.25f, 0.5f, 0.75f, 1f, 1.25f, 1.5f, 1.75f, 2f, 2.5f, 3f, 3.5f, 4f, 5f, 6f, 7f, Float.MIN_VALUE, Float.POSITIVE_INFINITY};
+        for (float e : edges) {
+            for (float q : new float[] {e, Math.nextUp(e), Math.nextDown(e), -e, -Math.nextUp(e), -Math.nextDown(e)}) {
+                assertEquals(Mxfp4Format.encodeE2m1(q), Mxfp4Format.encodeE2m1ByThresholds(q), "q = " + q);
+            }
         }
     }
 
@@ -122,6 +141,34 @@ class Mxfp4FormatTest {
         DenseToMxfp4.quantize("weight", hf, DenseOrientation.COLS_MAJOR, blocks, scales);
         assertArrayEquals(Mxfp4Fixtures.floats("experts-random.safetensors", "blocks"), blocks.toFloatArray());
         assertArrayEquals(Mxfp4Fixtures.floats("experts-random.safetensors", "scales"), scales.toFloatArray());
+    }
+
+    @Test
+    void quantizingLinearOrientedWeightsInBf16AndF32GivesTheReferenceBlocksAndScales() {
+        // The reference weight is [E, out, in], a Linear's orientation: read row by row (issue 10's fast path).
+        Tensor weight = Mxfp4Fixtures.tensor("experts-random.safetensors", "weight");
+        int experts = 2, rows = 8, cols = 64;
+        for (DType dtype : new DType[] {DType.BF16, DType.F32}) {
+            Tensor dense = Tensor.allocate(Shape.of(experts, rows, cols), dtype, Arena.ofAuto());
+            for (long i = 0; i < dense.elementCount(); i++) dense.setFloat(i, weight.getFloat(i)); // BF16 values: exact in F32
+            Tensor blocks = Tensor.allocate(Shape.of(experts, rows, cols / 32, 16), DType.U8, Arena.ofAuto());
+            Tensor scales = Tensor.allocate(Shape.of(experts, rows, cols / 32), DType.U8, Arena.ofAuto());
+            DenseToMxfp4.quantize("weight", dense, DenseOrientation.ROWS_MAJOR, blocks, scales);
+            assertArrayEquals(Mxfp4Fixtures.floats("experts-random.safetensors", "blocks"), blocks.toFloatArray(), dtype.name());
+            assertArrayEquals(Mxfp4Fixtures.floats("experts-random.safetensors", "scales"), scales.toFloatArray(), dtype.name());
+        }
+    }
+
+    @Test
+    void infiniteLinearWeightsAreRefusedNamingRowAndGroup() {
+        Tensor dense = Tensor.allocate(Shape.of(1, 3, 64), DType.F32, Arena.ofAuto());
+        dense.setFloat(2 * 64 + 40, Float.NaN); // row 2, input 40: the second group
+        Tensor blocks = Tensor.allocate(Shape.of(1, 3, 2, 16), DType.U8, Arena.ofAuto());
+        Tensor scales = Tensor.allocate(Shape.of(1, 3, 2), DType.U8, Arena.ofAuto());
+        LoadException e = assertThrows(LoadException.class, () -> DenseToMxfp4.quantize("q_proj.weight", dense, DenseOrientation.ROWS_MAJOR, blocks, scales));
+        assertEquals(ErrorId.E8M0_NAN_SCALE, e.id());
+        assertEquals("q_proj.weight", e.problems().getFirst().tensor());
+        assertTrue(e.getMessage().contains("output column 2, input rows 32..63"), e.getMessage());
     }
 
     @Test
