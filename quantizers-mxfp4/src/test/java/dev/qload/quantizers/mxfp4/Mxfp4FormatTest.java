@@ -115,39 +115,18 @@ class Mxfp4FormatTest {
             for (int sign : new int[] {0, 0x80000000}) {
                 float q = Float.intBitsToFloat(bits | sign);
                 assertEquals(Mxfp4Format.encodeE2m1(q), Mxfp4Format.encodeE2m1ByThresholds(q), "q = " + q);
+                assertEquals(Mxfp4Format.encodeE2m1(q), Mxfp4Format.encodeE2m1ByQuarters(q), "quarters, q = " + q);
             }
+        }
+        for (float q : new float[] {Float.NaN, -Float.NaN, Float.NEGATIVE_INFINITY, 1e30f, -1e-30f}) {
+            assertEquals(Mxfp4Format.encodeE2m1ByThresholds(q), Mxfp4Format.encodeE2m1ByQuarters(q), "quarters, q = " + q);
         }
         float[] edges = {0f, 0.25f, 0.5f, 0.75f, 1f, 1.25f, 1.5f, 1.75f, 2f, 2.5f, 3f, 3.5f, 4f, 5f, 6f, 7f, Float.MIN_VALUE, Float.POSITIVE_INFINITY};
         for (float e : edges) {
             for (float q : new float[] {e, Math.nextUp(e), Math.nextDown(e), -e, -Math.nextUp(e), -Math.nextDown(e)}) {
                 assertEquals(Mxfp4Format.encodeE2m1(q), Mxfp4Format.encodeE2m1ByThresholds(q), "q = " + q);
+                assertEquals(Mxfp4Format.encodeE2m1(q), Mxfp4Format.encodeE2m1ByQuarters(q), "quarters, q = " + q);
             }
-        }
-    }
-
-    @Test
-    void vectorGroupEncoderGivesTheScalarEncodersBytesAndScales() {
-        // Groups of random magnitudes over many scales, groups holding exact midpoints and E2M1 values
-        // at several scales (ties), all zeros, and groups holding Inf or NaN.
-        java.util.SplittableRandom r = new java.util.SplittableRandom(17);
-        float[] ties = {0f, 0.25f, 0.5f, 0.75f, 1f, 1.25f, 1.5f, 1.75f, 2f, 2.5f, 3f, 3.5f, 4f, 5f, 6f, -0.25f, -0.75f, -2.5f, -3.5f, -5f, 6f};
-        int[] lanes = new int[Mxfp4Format.GROUP];
-        for (int g = 0; g < 4000; g++) {
-            float[] x = new float[Mxfp4Format.GROUP];
-            float scale = (float) Math.pow(2, r.nextInt(-30, 30));
-            for (int i = 0; i < x.length; i++) {
-                x[i] = switch (g % 4) {
-                    case 0 -> (float) (r.nextGaussian() * scale);
-                    case 1 -> ties[r.nextInt(ties.length)] * scale;
-                    case 2 -> g % 8 == 2 ? 0f : Math.nextUp(ties[r.nextInt(ties.length)] * scale);
-                    default -> (float) (r.nextDouble() * 2 - 1) * scale;
-                };
-            }
-            if (g % 97 == 0) x[r.nextInt(x.length)] = g % 194 == 0 ? Float.NaN : Float.NEGATIVE_INFINITY;
-            byte[] scalar = new byte[Mxfp4Format.GROUP_BYTES], vector = new byte[Mxfp4Format.GROUP_BYTES];
-            int s = Mxfp4Format.quantizeGroup(x, 0, scalar, 0), v = VectorGroupEncoder.quantizeGroup(x, 0, vector, 0, lanes);
-            assertEquals(s, v, "scale of group " + g);
-            if (s != Mxfp4Format.SCALE_NAN) assertArrayEquals(scalar, vector, "codes of group " + g);
         }
     }
 
