@@ -1,5 +1,6 @@
 package dev.qload.quantizers.gptq;
 
+import dev.qload.core.kernel.Parallel;
 import dev.qload.core.tensor.DType;
 import dev.qload.core.tensor.Shape;
 import dev.qload.core.tensor.Tensor;
@@ -45,17 +46,20 @@ final class GptqPacker {
         int[] intweight = new int[in * out];
         // [out, in] to [in, out] in TILE × TILE tiles, so that both sides stay in the L1 cache (issue 10:
         // the column-by-column transposition was the largest item of a GPTQ RTN quantize-on-load)
-        for (int k0 = 0; k0 < in; k0 += TILE) {
-            for (int c0 = 0; c0 < out; c0 += TILE) {
-                for (int c = c0, cEnd = Math.min(out, c0 + TILE); c < cEnd; c++) {
-                    for (int k = k0, kEnd = Math.min(in, k0 + TILE); k < kEnd; k++) {
-                        int i = r.gIdx()[k] * out + c;
-                        float v = ((float) r.q()[c * in + k] + zeroScale[i]) / scaleH[i];
-                        intweight[k * out + c] = (int) Math.max(0, Math.min(maxq, Math.rint(v)));
+        // Bands of TILE input rows are independent: in parallel.
+        Parallel.forRange((in + TILE - 1) / TILE, 1, (fromBand, toBand) -> {
+            for (int k0 = fromBand * TILE; k0 < Math.min(in, toBand * TILE); k0 += TILE) {
+                for (int c0 = 0; c0 < out; c0 += TILE) {
+                    for (int c = c0, cEnd = Math.min(out, c0 + TILE); c < cEnd; c++) {
+                        for (int k = k0, kEnd = Math.min(in, k0 + TILE); k < kEnd; k++) {
+                            int i = r.gIdx()[k] * out + c;
+                            float v = ((float) r.q()[c * in + k] + zeroScale[i]) / scaleH[i];
+                            intweight[k * out + c] = (int) Math.max(0, Math.min(maxq, Math.rint(v)));
+                        }
                     }
                 }
             }
-        }
+        });
         Tensor qweight = Tensor.allocate(Shape.of((long) in * bits / 32, out), DType.I32, Arena.ofAuto());
         if (32 % bits == 0 && in % (32 / bits) == 0) {
             packRows(qweight.data(), intweight, in, out, bits);
@@ -82,15 +86,17 @@ final class GptqPacker {
      */
     static void packRows(MemorySegment words, int[] intweight, int in, int out, int bits) {
         int perWord = 32 / bits, mask = (1 << bits) - 1;
-        int[] row = new int[out];
-        for (int w = 0; w < in / perWord; w++) {
-            java.util.Arrays.fill(row, 0);
-            for (int j = 0; j < perWord; j++) {
-                int base = (w * perWord + j) * out, shift = j * bits;
-                for (int c = 0; c < out; c++) row[c] |= (intweight[base + c] & mask) << shift;
+        Parallel.forRange(in / perWord, 8, (from, to) -> {
+            int[] row = new int[out];
+            for (int w = from; w < to; w++) {
+                java.util.Arrays.fill(row, 0);
+                for (int j = 0; j < perWord; j++) {
+                    int base = (w * perWord + j) * out, shift = j * bits;
+                    for (int c = 0; c < out; c++) row[c] |= (intweight[base + c] & mask) << shift;
+                }
+                MemorySegment.copy(row, 0, words, GptqLinear.I32, (long) w * out * Integer.BYTES, out); // the offset is in bytes
             }
-            MemorySegment.copy(row, 0, words, GptqLinear.I32, (long) w * out * Integer.BYTES, out); // the offset is in bytes
-        }
+        });
     }
 
     /**
