@@ -40,6 +40,7 @@ final class DenseToMxfp4 {
             float[] tile = orientation == DenseOrientation.ROWS_MAJOR ? null : new float[ROWS_PER_CHUNK * Mxfp4Format.GROUP];
             byte[] codes = new byte[groups * Mxfp4Format.GROUP_BYTES];
             byte[] rowScales = new byte[groups];
+            int[] lanes = new int[Mxfp4Format.GROUP];
             for (int chunk = from; chunk < to; chunk++) {
                 int expert = chunk / chunksPerExpert, first = chunk % chunksPerExpert * ROWS_PER_CHUNK;
                 int n = Math.min(ROWS_PER_CHUNK, rows - first);
@@ -47,7 +48,7 @@ final class DenseToMxfp4 {
                     for (int r = 0; r < n; r++) {
                         read(k, dense, orientation.index(expert, first + r, 0, rows, cols), run, cols);
                         for (int g = 0; g < groups; g++) {
-                            rowScales[g] = quantizeGroup(sourceName, run, g * Mxfp4Format.GROUP, codes, g * Mxfp4Format.GROUP_BYTES, expert, first + r, g);
+                            rowScales[g] = quantizeGroup(sourceName, run, g * Mxfp4Format.GROUP, codes, g * Mxfp4Format.GROUP_BYTES, expert, first + r, g, lanes);
                         }
                         store(blocks, scales, (long) expert * rows + first + r, groups, codes, rowScales);
                     }
@@ -59,7 +60,7 @@ final class DenseToMxfp4 {
                         for (int r = 0; r < n; r++) tile[r * Mxfp4Format.GROUP + i] = run[r];
                     }
                     for (int r = 0; r < n; r++) {
-                        byte scale = quantizeGroup(sourceName, tile, r * Mxfp4Format.GROUP, codes, 0, expert, first + r, g);
+                        byte scale = quantizeGroup(sourceName, tile, r * Mxfp4Format.GROUP, codes, 0, expert, first + r, g, lanes);
                         long group = ((long) expert * rows + first + r) * groups + g;
                         scales.data().set(ValueLayout.JAVA_BYTE, group, (byte) scale);
                         MemorySegment.copy(codes, 0, blocks.data(), ValueLayout.JAVA_BYTE, group * Mxfp4Format.GROUP_BYTES, Mxfp4Format.GROUP_BYTES);
@@ -86,8 +87,10 @@ final class DenseToMxfp4 {
     }
 
     /** One group of 32 values into {@code codes} at {@code codesOff}; returns its E8M0 scale, or throws naming the weight for Inf/NaN. */
-    private static byte quantizeGroup(String sourceName, float[] x, int xOff, byte[] codes, int codesOff, int expert, int row, int group) {
-        int scale = Mxfp4Format.quantizeGroup(x, xOff, codes, codesOff);
+    private static final boolean VECTOR = VectorGroupEncoder.available();
+
+    private static byte quantizeGroup(String sourceName, float[] x, int xOff, byte[] codes, int codesOff, int expert, int row, int group, int[] lanes) {
+        int scale = VECTOR ? VectorGroupEncoder.quantizeGroup(x, xOff, codes, codesOff, lanes) : Mxfp4Format.quantizeGroup(x, xOff, codes, codesOff);
         if (scale == Mxfp4Format.SCALE_NAN) throw nonFinite(sourceName, expert, row, group);
         return (byte) scale;
     }

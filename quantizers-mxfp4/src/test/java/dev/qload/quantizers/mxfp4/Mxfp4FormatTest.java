@@ -131,6 +131,32 @@ class Mxfp4FormatTest {
     }
 
     @Test
+    void vectorGroupEncoderGivesTheScalarEncodersBytesAndScales() {
+        // Groups of random magnitudes over many scales, groups of exact midpoints and E2M1 values at
+        // several scales (ties) and their neighbours, all zeros, and groups holding Inf or NaN.
+        java.util.SplittableRandom r = new java.util.SplittableRandom(17);
+        float[] ties = {0f, 0.25f, 0.5f, 0.75f, 1f, 1.25f, 1.5f, 1.75f, 2f, 2.5f, 3f, 3.5f, 4f, 5f, 6f, -0.25f, -0.75f, -2.5f, -3.5f, -5f, -0f};
+        int[] lanes = new int[Mxfp4Format.GROUP];
+        for (int g = 0; g < 4000; g++) {
+            float[] x = new float[Mxfp4Format.GROUP];
+            float scale = (float) Math.pow(2, r.nextInt(-30, 30));
+            for (int i = 0; i < x.length; i++) {
+                x[i] = switch (g % 4) {
+                    case 0 -> (float) (r.nextGaussian() * scale);
+                    case 1 -> ties[r.nextInt(ties.length)] * scale;
+                    case 2 -> g % 8 == 2 ? 0f : Math.nextUp(ties[r.nextInt(ties.length)] * scale);
+                    default -> (float) (r.nextDouble() * 2 - 1) * scale;
+                };
+            }
+            if (g % 97 == 0) x[r.nextInt(x.length)] = g % 194 == 0 ? Float.NaN : Float.NEGATIVE_INFINITY;
+            byte[] scalar = new byte[Mxfp4Format.GROUP_BYTES], vector = new byte[Mxfp4Format.GROUP_BYTES];
+            int s = Mxfp4Format.quantizeGroup(x, 0, scalar, 0), v = VectorGroupEncoder.quantizeGroup(x, 0, vector, 0, lanes);
+            assertEquals(s, v, "scale of group " + g);
+            if (s != Mxfp4Format.SCALE_NAN) assertArrayEquals(scalar, vector, "codes of group " + g);
+        }
+    }
+
+    @Test
     void quantizingBf16ExpertsGivesTheReferenceBlocksAndScales() {
         // weight is [E, out, in] (nn.Linear orientation); the quantizer reads HF's [E, in, out], so transpose it first.
         Tensor weight = Mxfp4Fixtures.tensor("experts-random.safetensors", "weight");
