@@ -5,7 +5,9 @@ import dev.qload.core.kernel.MatMul;
 import dev.qload.core.nn.LinearForward;
 import dev.qload.core.tensor.DType;
 import dev.qload.core.tensor.FloatFormats;
+import dev.qload.core.tensor.Shape;
 import dev.qload.core.tensor.Tensor;
+import java.lang.foreign.Arena;
 import dev.qload.quantizers.gptq.GptqLayers;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -128,8 +130,10 @@ public final class GptqBench {
     /** A 4-bit group-128 layer of random codes and scales (speed does not depend on the values); act-order: a random g_idx permutation. */
     private static LinearForward randomLayer(int out, int in, boolean actOrder, SplittableRandom r) {
         int groups = in / 128;
-        Tensor qweight = GptqLayers.allocate(DType.I32, in / 8, out), qzeros = GptqLayers.allocate(DType.I32, groups, out / 8);
-        Tensor scales = GptqLayers.allocate(DType.F16, groups, out), gIdx = GptqLayers.allocate(DType.I32, in);
+        Tensor qweight = Tensor.allocate(Shape.of(in / 8, out), DType.I32, Arena.ofAuto());
+        Tensor qzeros = Tensor.allocate(Shape.of(groups, out / 8), DType.I32, Arena.ofAuto());
+        Tensor scales = Tensor.allocate(Shape.of(groups, out), DType.F16, Arena.ofAuto());
+        Tensor gIdx = Tensor.allocate(Shape.of(in), DType.I32, Arena.ofAuto());
         for (long i = 0; i < (long) in / 8 * out; i++) qweight.data().setAtIndex(I32, i, r.nextInt());
         for (long i = 0; i < (long) groups * out / 8; i++) qzeros.data().setAtIndex(I32, i, 0x77777777);
         for (long i = 0; i < (long) groups * out; i++) scales.data().setAtIndex(F16, i, FloatFormats.floatToF16((float) (0.002 + 0.001 * r.nextDouble())));
@@ -158,7 +162,7 @@ public final class GptqBench {
     /** GPTQ (Hessian + solve) and RTN of one layer; prints the times. */
     private static void quantizationTime(int out, int in, int sequences, int tokens) {
         SplittableRandom r = new SplittableRandom(11);
-        Tensor weight = GptqLayers.allocate(DType.F32, out, in);
+        Tensor weight = Tensor.allocate(Shape.of(out, in), DType.F32, Arena.ofAuto());
         for (long i = 0; i < (long) out * in; i++) weight.setFloat(i, (float) (0.02 * r.nextGaussian()));
         float[] channelScale = new float[in];
         for (int k = 0; k < in; k++) channelScale[k] = (float) Math.exp(r.nextGaussian()); // uneven input channels, as real activations have

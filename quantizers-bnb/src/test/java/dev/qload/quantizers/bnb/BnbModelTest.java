@@ -1,7 +1,9 @@
 package dev.qload.quantizers.bnb;
 
 import dev.qload.tests.CheckpointEdits;
+import dev.qload.tests.LoadFailures;
 
+import static dev.qload.tests.LoadFailures.problemFor;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -511,16 +513,7 @@ class BnbModelTest {
 
     /** The load fails with a typed error, and off-heap memory is exactly as before. */
     static <E extends QLoadException> E failsCleanly(Class<E> type, Path dir, LoadOptions options) {
-        long before = OffHeap.liveBytes();
-        E e = assertThrows(type, () -> QLoad.load(dir, options).close());
-        assertEquals(before, OffHeap.liveBytes(), "off-heap bytes left behind by the failed load");
-        return e;
-    }
-
-    static Problem problemFor(QLoadException e, ErrorId id, String tensor) {
-        assertEquals(id, e.id(), e.getMessage());
-        for (Problem p : e.problems()) if (p.id() == id && tensor.equals(p.tensor())) return p;
-        throw new AssertionError("no " + id + " problem names '" + tensor + "': " + e.getMessage());
+        return LoadFailures.failsCleanly(type, () -> QLoad.load(dir, options).close());
     }
 
     static final String Q_PROJ = "model.layers.0.self_attn.q_proj";

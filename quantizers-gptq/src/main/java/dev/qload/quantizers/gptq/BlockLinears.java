@@ -19,12 +19,17 @@ final class BlockLinears {
 
     /** Paths of the Linears to quantize, in module order. */
     static List<String> find(Module root, List<List<String>> modulesInBlock) {
-        List<String> out = new ArrayList<>();
+        return byBlock(root, modulesInBlock).values().stream().flatMap(List::stream).toList();
+    }
+
+    /** The same paths, grouped by the block they are in (blocks in order; blocks without any left out). */
+    static Map<String, List<String>> byBlock(Module root, List<List<String>> modulesInBlock) {
+        Map<String, List<String>> out = new LinkedHashMap<>();
         blocks(root).forEach((block, module) -> {
             for (var e : module.namedModules().entrySet()) {
                 if (!(e.getValue() instanceof Linear) || e.getKey().isEmpty()) continue;
                 if (modulesInBlock != null && modulesInBlock.stream().noneMatch(names -> names.contains(e.getKey()))) continue;
-                out.add(block + "." + e.getKey());
+                out.computeIfAbsent(block, b -> new ArrayList<>()).add(block + "." + e.getKey());
             }
         });
         return out;

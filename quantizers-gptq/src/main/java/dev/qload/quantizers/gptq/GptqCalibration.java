@@ -3,7 +3,6 @@ package dev.qload.quantizers.gptq;
 import dev.qload.core.error.ErrorId;
 import dev.qload.core.error.Problem;
 import dev.qload.core.error.QLoadException;
-import dev.qload.core.kernel.Kernels;
 import dev.qload.core.module.Module;
 import dev.qload.core.nn.Linear;
 import dev.qload.core.spi.CalibrationRunner;
@@ -34,12 +33,7 @@ final class GptqCalibration {
 
     void run(Module root, CalibrationRunner calibration) {
         if (calibration.sequences() <= 0) throw invalid("there are no calibration sequences");
-        Map<String, List<String>> byBlock = new LinkedHashMap<>();
-        for (String path : BlockLinears.find(root, config.modulesInBlockToQuantize())) {
-            String block = BlockLinears.blocks(root).keySet().stream().filter(b -> path.startsWith(b + ".")).findFirst().orElseThrow();
-            byBlock.computeIfAbsent(block, b -> new ArrayList<>()).add(path);
-        }
-        for (List<String> paths : byBlock.values()) {
+        for (List<String> paths : BlockLinears.byBlock(root, config.modulesInBlockToQuantize()).values()) {
             List<String> remaining = new ArrayList<>(paths);
             while (!remaining.isEmpty()) remaining.removeAll(quantizeNextGroup(root, remaining, calibration));
         }

@@ -4,9 +4,7 @@ import dev.qload.core.config.Json;
 import dev.qload.core.config.ModelConfig;
 import dev.qload.core.nn.LinearForward;
 import dev.qload.core.tensor.DType;
-import dev.qload.core.tensor.Shape;
 import dev.qload.core.tensor.Tensor;
-import java.lang.foreign.Arena;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,10 +57,5 @@ public final class GptqLayers {
 
     private static GptqConfig config(Map<String, ?> fields) {
         return GptqConfig.from(ModelConfig.of(Json.STRICT.valueToTree(new LinkedHashMap<>(fields))));
-    }
-
-    /** Allocates a tensor for {@link #fromPacked} callers that build packed data themselves. */
-    public static Tensor allocate(DType dtype, long... dims) {
-        return Tensor.allocate(Shape.of(dims), dtype, Arena.ofAuto());
     }
 }

@@ -110,15 +110,17 @@ final class GptqLinear extends Module implements LinearForward {
      * Scales widened to F32, effective zero-points and group indices: small, decoded once per
      * loaded tensor set; and the vector kernel's layout where it applies (else null).
      */
-    private record Meta(Tensor scalesSrc, Tensor qzerosSrc, Tensor gIdxSrc, float[] scales, int[] zeros, int[] gIdx, GptqMatVec.Layout fast) {}
+    private record Meta(Tensor scalesSrc, Tensor qzerosSrc, Tensor gIdxSrc, Tensor biasSrc, float[] scales, int[] zeros, int[] gIdx, float[] bias,
+                        GptqMatVec.Layout fast) {}
 
     /** -Dqload.simd=false selects the scalar reference path everywhere, this kernel included. */
     private static final boolean SIMD = !"false".equals(System.getProperty("qload.simd"));
 
     private Meta meta(String path) {
         Tensor s = slot("scales").get(), z = slot("qzeros").get(), g = hasGIdx ? slot("g_idx").get() : null;
+        Tensor b = hasBias ? slot("bias").get() : null;
         Meta m = meta;
-        if (m != null && m.scalesSrc == s && m.qzerosSrc == z && m.gIdxSrc == g) return m;
+        if (m != null && m.scalesSrc == s && m.qzerosSrc == z && m.gIdxSrc == g && m.biasSrc == b) return m;
         int n = Math.toIntExact(groups * out);
         float[] scales = new float[n];
         for (int i = 0; i < n; i++) scales[i] = s.getFloat(i); // F16 → F32 widening is exact
@@ -144,7 +146,8 @@ final class GptqLinear extends Module implements LinearForward {
             int gsz = config.groupSize() == -1 ? Math.toIntExact(in) : config.groupSize();
             for (int k = 0; k < in; k++) gIdx[k] = k / gsz;
         }
-        m = new Meta(s, z, g, scales, zeros, gIdx, SIMD && GptqMatVec.covers(bits) ? layout(scales, zeros, gIdx) : null);
+        m = new Meta(s, z, g, b, scales, zeros, gIdx, b == null ? null : b.toFloatArray(),
+                SIMD && GptqMatVec.covers(bits) ? layout(scales, zeros, gIdx) : null);
         meta = m;
         return m;
     }
@@ -220,7 +223,7 @@ final class GptqLinear extends Module implements LinearForward {
     @Override
     public void forward(Kernels k, float[] x, int tokens, float[] y) {
         Meta m = meta("");
-        float[] bias = hasBias ? slot("bias").get().toFloatArray() : null;
+        float[] bias = m.bias; // widened once, not on every call
         if (m.fast != null) GptqMatVec.multiply(m.fast, x, tokens, y, bias);
         else forwardByDecodedColumns(k, m, x, tokens, y, bias);
     }

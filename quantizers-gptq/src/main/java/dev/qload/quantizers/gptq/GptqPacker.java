@@ -29,14 +29,13 @@ final class GptqPacker {
     /** qweight, qzeros, scales (F16) and g_idx, in that order, for {@code r}. */
     static Tensor[] pack(GptqSolver.Result r, GptqConfig config) {
         int out = r.out(), in = r.in(), groups = r.groups(), bits = config.bits(), maxq = config.maxq();
-        float[] scaleF = new float[groups * out], zeroScale = new float[groups * out], scaleH = new float[groups * out];
+        float[] zeroScale = new float[groups * out], scaleH = new float[groups * out];
         int[] zeroInt = new int[groups * out];
         Tensor scales = Tensor.allocate(Shape.of(groups, out), DType.F16, Arena.ofAuto());
         for (int c = 0; c < out; c++) {
             for (int g = 0; g < groups; g++) {
                 int i = g * out + c;
                 float s = (float) r.scale()[c * groups + g], z = (float) r.zero()[c * groups + g];
-                scaleF[i] = s;
                 zeroScale[i] = z * s;
                 scales.setFloat(i, s);
                 scaleH[i] = scales.getFloat(i);

@@ -1,7 +1,9 @@
 package dev.qload.quantizers.gptq;
 
 import dev.qload.tests.CheckpointEdits;
+import dev.qload.tests.LoadFailures;
 
+import static dev.qload.tests.LoadFailures.problemFor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -212,16 +214,7 @@ class GptqModelTest {
 
 
     static QLoadException failsCleanly(Path dir) {
-        long before = OffHeap.liveBytes();
-        QLoadException e = assertThrows(QLoadException.class, () -> load(dir).close());
-        assertEquals(before, OffHeap.liveBytes(), "off-heap bytes left behind by the failed load");
-        return e;
-    }
-
-    static Problem problemFor(QLoadException e, ErrorId id, String tensor) {
-        assertEquals(id, e.id(), e.getMessage());
-        for (Problem p : e.problems()) if (p.id() == id && tensor.equals(p.tensor())) return p;
-        throw new AssertionError("no " + id + " problem names '" + tensor + "': " + e.getMessage());
+        return LoadFailures.failsCleanly(QLoadException.class, () -> load(dir).close());
     }
 
     static final String Q_PROJ = "model.layers.0.self_attn.q_proj";
